@@ -1,0 +1,51 @@
+/**
+ * The one error registry. Every error airlock raises on purpose is an `AirlockError` with a
+ * stable `code`; each code is documented in docs/errors.md (a test keeps the two in sync).
+ * Messages name the bad value but never a secret.
+ */
+
+export const ERROR_CODES = {
+  AIRLOCK_ERR_USAGE: 'bad command-line usage: unknown flag, missing value, unknown command',
+  AIRLOCK_ERR_NOT_YET: 'a flag or feature that is planned but not built yet',
+  AIRLOCK_ERR_NOT_ROOT: 'airlock needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to build sandboxes',
+  AIRLOCK_ERR_MISSING_TOOL: 'a system program airlock drives (nft, ip, unshare, setpriv, tini) is missing',
+  AIRLOCK_ERR_CONFIG: 'the configuration file or a flag value is invalid',
+  AIRLOCK_ERR_STATE: 'the state directory or database cannot be used',
+  AIRLOCK_ERR_POOL_INVALID: 'the address pool is not a usable IPv4 CIDR',
+  AIRLOCK_ERR_POOL_EXHAUSTED: 'every /30 of the address pool is in use',
+  AIRLOCK_ERR_NET_SETUP: 'creating the namespace, veth pair or addresses failed',
+  AIRLOCK_ERR_NFT_APPLY: 'loading the nftables ruleset or adding set elements failed',
+  AIRLOCK_ERR_NFT_VERIFY: 'the enforcement rules were not found in place after applying them',
+  AIRLOCK_ERR_USER_UNKNOWN: 'the user given with --user does not exist',
+  AIRLOCK_ERR_WORKDIR: 'the working directory given with --workdir is not a directory',
+  AIRLOCK_ERR_SANDBOX_CLOSED: 'the sandbox was already closed',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface AirlockErrorOptions {
+  /** HTTP status when the error answers a proxied request (omitted = not an HTTP error) */
+  status?: number;
+  /** the underlying error */
+  cause?: unknown;
+  /** a one-line hint on how to fix it, printed after the message */
+  hint?: string;
+}
+
+export class AirlockError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number | undefined;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: AirlockErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AirlockError';
+    this.code = code;
+    this.status = options.status;
+    this.hint = options.hint;
+  }
+}
+
+export function isAirlockError(value: unknown): value is AirlockError {
+  return value instanceof AirlockError;
+}

@@ -1,0 +1,50 @@
+import { AirlockError } from '../errors.js';
+import { runCommand } from './run.js';
+
+/** Runs `ip ARGS…` and throws AIRLOCK_ERR_NET_SETUP naming the command on failure. */
+export async function ip(args: readonly string[]): Promise<string> {
+  const r = await runCommand('ip', args);
+  if (!r.ok)
+    throw new AirlockError('AIRLOCK_ERR_NET_SETUP', `${['ip', ...args].join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Runs a program inside a network namespace (`ip netns exec NS PROGRAM ARGS…`). */
+export function inNetns(netns: string, program: string, args: readonly string[], input?: string) {
+  return runCommand('ip', ['netns', 'exec', netns, program, ...args], input);
+}
+
+export async function listNetns(): Promise<string[]> {
+  const r = await runCommand('ip', ['-j', 'netns', 'list']);
+  if (!r.ok || r.stdout.trim() === '') return [];
+  return (JSON.parse(r.stdout) as { name: string }[]).map((n) => n.name);
+}
+
+export async function listLinks(): Promise<string[]> {
+  const r = await runCommand('ip', ['-j', 'link', 'show']);
+  if (!r.ok) return [];
+  return (JSON.parse(r.stdout) as { ifname: string }[]).map((l) => l.ifname);
+}
+
+/** Idempotent: a namespace that is already gone counts as removed. */
+export async function deleteNetns(netns: string): Promise<void> {
+  const r = await runCommand('ip', ['netns', 'delete', netns]);
+  if (!r.ok && !/No such file|not found|Invalid netns/i.test(r.stderr)) {
+    throw new AirlockError('AIRLOCK_ERR_NET_SETUP', `ip netns delete ${netns} failed: ${r.stderr}`);
+  }
+}
+
+/** Idempotent: a link that is already gone counts as removed. */
+export async function deleteLink(name: string): Promise<void> {
+  const r = await runCommand('ip', ['link', 'delete', name]);
+  if (!r.ok && !/Cannot find device|does not exist/i.test(r.stderr)) {
+    throw new AirlockError('AIRLOCK_ERR_NET_SETUP', `ip link delete ${name} failed: ${r.stderr}`);
+  }
+}
+
+/** Sets a sysctl, in a namespace when `netns` is given. */
+export async function sysctl(key: string, value: string, netns?: string): Promise<void> {
+  const args = ['-qw', `${key}=${value}`];
+  const r = netns === undefined ? await runCommand('sysctl', args) : await inNetns(netns, 'sysctl', args);
+  if (!r.ok) throw new AirlockError('AIRLOCK_ERR_NET_SETUP', `sysctl ${key}=${value} failed: ${r.stderr}`);
+}

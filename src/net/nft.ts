@@ -1,0 +1,35 @@
+import { AirlockError } from '../errors.js';
+import { inNetns } from './ip.js';
+import { runCommand } from './run.js';
+
+/** Applies a ruleset text atomically (`nft -f -`), inside `netns` when given. */
+export async function nftApply(ruleset: string, netns?: string): Promise<void> {
+  const r =
+    netns === undefined
+      ? await runCommand('nft', ['-f', '-'], ruleset)
+      : await inNetns(netns, 'nft', ['-f', '-'], ruleset);
+  if (!r.ok)
+    throw new AirlockError(
+      'AIRLOCK_ERR_NFT_APPLY',
+      `nft -f failed${netns ? ` in ${netns}` : ''}: ${r.stderr}`,
+    );
+}
+
+/** Runs an nft command (argument array) and returns its stdout, or null when it fails. */
+export async function nftQuery(args: readonly string[], netns?: string): Promise<string | null> {
+  const r = netns === undefined ? await runCommand('nft', args) : await inNetns(netns, 'nft', args);
+  return r.ok ? r.stdout : null;
+}
+
+interface NftTableJson {
+  table?: { family: string; name: string; comment?: string };
+}
+
+/** The comment of table `family name`, '' when it has none, null when the table is absent. */
+export async function tableComment(family: string, name: string, netns?: string): Promise<string | null> {
+  const out = await nftQuery(['-j', 'list', 'tables'], netns);
+  if (out === null) return null;
+  const items = (JSON.parse(out) as { nftables: NftTableJson[] }).nftables;
+  const t = items.find((i) => i.table?.family === family && i.table.name === name)?.table;
+  return t ? (t.comment ?? '') : null;
+}

@@ -1,0 +1,117 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AirlockError } from '../errors.js';
+import { deleteLink, deleteNetns, ip, sysctl } from '../net/ip.js';
+import { runCommand } from '../net/run.js';
+import type { SandboxRecord } from '../store/sandbox-records.js';
+import {
+  allowSandbox,
+  disallowSandbox,
+  loadGuestRuleset,
+  loadHostRuleset,
+  verifyGuestRules,
+  verifyHostRules,
+} from './firewall.js';
+
+/** `ip netns exec` bind-mounts the files of /etc/netns/<name>/ over /etc inside the namespace. */
+export const NETNS_ETC = '/etc/netns';
+
+/** A resolver on the guest's own loopback, where nothing listens: lookups fail at once. */
+const GUEST_RESOLV_CONF = 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n';
+
+/**
+ * Builds the kernel side of a sandbox: namespace, veth, addresses, no default route, IPv6 off,
+ * both rulesets, then verifies the rules. On any failure the caller tears down.
+ */
+export async function buildNetwork(r: SandboxRecord): Promise<void> {
+  await ip(['netns', 'add', r.netns]);
+  mkdirSync(join(NETNS_ETC, r.netns), { recursive: true, mode: 0o755 });
+  writeFileSync(join(NETNS_ETC, r.netns, 'resolv.conf'), GUEST_RESOLV_CONF, { mode: 0o644 });
+
+  await ip(['link', 'add', r.hostIf, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', r.netns]);
+  await sysctl(`net.ipv6.conf.${r.hostIf}.disable_ipv6`, '1');
+  await sysctl(`net.ipv4.conf.${r.hostIf}.rp_filter`, '1');
+  await sysctl('net.ipv6.conf.all.disable_ipv6', '1', r.netns);
+  await sysctl('net.ipv6.conf.default.disable_ipv6', '1', r.netns);
+  await sysctl('net.ipv6.conf.eth0.disable_ipv6', '1', r.netns);
+
+  // The guest ruleset goes in before its link comes up.
+  await loadGuestRuleset(r.netns, r.gateway, r.proxyPort);
+  await loadHostRuleset();
+  await allowSandbox(r);
+
+  await ip(['addr', 'add', `${r.gateway}/30`, 'dev', r.hostIf]);
+  await ip(['link', 'set', r.hostIf, 'up']);
+  await ip(['-n', r.netns, 'addr', 'add', `${r.guest}/30`, 'dev', 'eth0']);
+  await ip(['-n', r.netns, 'link', 'set', 'lo', 'up']);
+  await ip(['-n', r.netns, 'link', 'set', 'eth0', 'up']);
+
+  await verifyHostRules(r);
+  await verifyGuestRules(r.netns, r.gateway);
+  await verifyNoRoutesOut(r.netns);
+}
+
+async function verifyNoRoutesOut(netns: string): Promise<void> {
+  const routes = await ip(['-n', netns, '-j', 'route', 'show', 'default']);
+  if (routes.trim() !== '' && routes.trim() !== '[]') {
+    throw new AirlockError('AIRLOCK_ERR_NFT_VERIFY', `guest namespace ${netns} has a default route`);
+  }
+}
+
+/** Kills every process still inside a namespace (a guest outliving a crashed airlock). */
+async function killNetnsProcesses(netns: string): Promise<void> {
+  const r = await runCommand('ip', ['netns', 'pids', netns]);
+  if (!r.ok) return;
+  for (const pid of r.stdout.split(/\s+/).filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Removes everything a sandbox may have created; each step is idempotent ("not found" = done). */
+export async function teardownNetwork(
+  r: Pick<SandboxRecord, 'netns' | 'hostIf' | 'gateway' | 'guest' | 'proxyPort'>,
+) {
+  const errors: unknown[] = [];
+  const step = async (fn: () => Promise<void> | void) => {
+    try {
+      await fn();
+    } catch (e) {
+      errors.push(e);
+    }
+  };
+  await step(() => disallowSandbox(r));
+  await step(() => killNetnsProcesses(r.netns));
+  await step(() => deleteNetns(r.netns));
+  await step(() => deleteLink(r.hostIf));
+  await step(() => rmSync(join(NETNS_ETC, r.netns), { recursive: true, force: true }));
+  if (errors.length > 0) {
+    throw new AirlockError(
+      'AIRLOCK_ERR_NET_SETUP',
+      `teardown of ${r.netns} incomplete: ${errors.map(String).join('; ')}`,
+    );
+  }
+}
+
+/** Start time of a process (field 22 of /proc/PID/stat), null when it is not running. */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the airlock process that made a sandbox is still running (and is the same process). */
+export function ownerAlive(r: Pick<SandboxRecord, 'ownerPid' | 'ownerStart'>): boolean {
+  const start = processStartTime(r.ownerPid);
+  return start !== null && (r.ownerStart === null || start === r.ownerStart);
+}
+
+export function netnsEtcExists(netns: string): boolean {
+  return existsSync(join(NETNS_ETC, netns));
+}

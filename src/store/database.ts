@@ -1,0 +1,90 @@
+import Database from 'better-sqlite3';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AirlockError } from '../errors.js';
+
+/** the folder of numbered migrations (`001_name.sql`), two levels up from src/store or dist/store */
+export const SQL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'sql');
+
+export type Db = Database.Database;
+
+export interface OpenDatabaseOptions {
+  /** the state directory, created with mode 0700 when missing */
+  home: string;
+  /** open read-only (for `--sql` queries); the database must exist */
+  readonly?: boolean;
+  /** `FULL` (default) or `NORMAL`; see docs/audit.md for what NORMAL gives up */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** how long to wait for another process's write lock, in ms (omitted = 5000) */
+  busyTimeoutMs?: number;
+}
+
+export const DATABASE_FILE = 'airlock.db';
+
+/** Creates the state directory (0700) and opens airlock.db (0600, WAL) with migrations applied. */
+export function openDatabase(options: OpenDatabaseOptions): Db {
+  const { home } = options;
+  try {
+    if (!existsSync(home)) mkdirSync(home, { recursive: true, mode: 0o700 });
+    if (!statSync(home).isDirectory()) throw new Error('not a directory');
+    if (!options.readonly) chmodSync(home, 0o700);
+  } catch (cause) {
+    throw new AirlockError('AIRLOCK_ERR_STATE', `cannot use state directory ${home}: ${String(cause)}`, {
+      cause,
+      hint: 'set AIRLOCK_HOME to a directory root can write',
+    });
+  }
+  const file = join(home, DATABASE_FILE);
+  let db: Db;
+  try {
+    db = new Database(file, {
+      readonly: options.readonly ?? false,
+      fileMustExist: options.readonly ?? false,
+    });
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+      restrictFiles(file);
+    }
+  } catch (cause) {
+    if (cause instanceof AirlockError) throw cause;
+    throw new AirlockError('AIRLOCK_ERR_STATE', `cannot open ${file}: ${String(cause)}`, { cause });
+  }
+  return db;
+}
+
+/** The database, WAL and shared-memory files are readable by root only. */
+function restrictFiles(file: string): void {
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    if (existsSync(f)) chmodSync(f, 0o600);
+  }
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export function listMigrations(dir = SQL_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{3}_[\w-]+\.sql$/.test(f))
+    .sort()
+    .map((f) => ({ version: Number(f.slice(0, 3)), name: f, sql: readFileSync(join(dir, f), 'utf8') }));
+}
+
+/** Applies the migrations newer than `PRAGMA user_version`, each in its own transaction. */
+export function migrate(db: Db, dir = SQL_DIR): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (const m of listMigrations(dir)) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+}
