@@ -1,0 +1,17 @@
+/** Where a command reads and writes; tests pass their own. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/** One `airlock <name>` command, in a file of its own under src/cli/. */
+export interface Command {
+  name: string;
+  /** one line for `airlock --help` */
+  summary: string;
+  /** the whole `airlock <name> --help` text */
+  help: string;
+  /** runs the command; resolves to the process exit status (never calls process.exit) */
+  run(args: string[], io: CliIo): Promise<number>;
+}
