@@ -34,4 +34,13 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // plain-JS fixtures run inside sandboxes with bare node: lint them without type information
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { project: false, projectService: false, program: null },
+      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', URL: 'readonly' },
+    },
+  },
 );

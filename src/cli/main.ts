@@ -1,10 +1,12 @@
-#!/usr/bin/env node
 import type { CliIo, Command } from './command.js';
 import { renderCliError } from './render-error.js';
 import { AirlockError } from '../errors.js';
+import { doctorCommand } from './doctor.js';
+import { gcCommand } from './gc.js';
+import { runCommand } from './run.js';
 
 /** Every command, one file each. */
-const COMMANDS: Command[] = [];
+const COMMANDS: Command[] = [runCommand, doctorCommand, gcCommand];
 
 export function topLevelHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -43,14 +45,4 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
 function isUsage(error: unknown): boolean {
   return error instanceof AirlockError && error.code === 'AIRLOCK_ERR_USAGE';
-}
-
-// Run when executed as the bin (not when imported by tests).
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  const status = await main(process.argv.slice(2), {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    env: process.env,
-  });
-  process.exitCode = status;
 }

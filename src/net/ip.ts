@@ -20,10 +20,22 @@ export async function listNetns(): Promise<string[]> {
   return (JSON.parse(r.stdout) as { name: string }[]).map((n) => n.name);
 }
 
-export async function listLinks(): Promise<string[]> {
+/** The host's links with their alias (ifalias), '' when they have none. */
+export async function listLinks(): Promise<{ name: string; alias: string }[]> {
   const r = await runCommand('ip', ['-j', 'link', 'show']);
   if (!r.ok) return [];
-  return (JSON.parse(r.stdout) as { ifname: string }[]).map((l) => l.ifname);
+  return (JSON.parse(r.stdout) as { ifname: string; ifalias?: string }[]).map((l) => ({
+    name: l.ifname,
+    alias: l.ifalias ?? '',
+  }));
+}
+
+/** Every IPv4 address configured on the host's interfaces. */
+export async function listIpv4Addresses(): Promise<string[]> {
+  const out = await ip(['-4', '-j', 'addr', 'show']);
+  return (JSON.parse(out) as { addr_info?: { local: string }[] }[]).flatMap((l) =>
+    (l.addr_info ?? []).map((a) => a.local),
+  );
 }
 
 /** Idempotent: a namespace that is already gone counts as removed. */

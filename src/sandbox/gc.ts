@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { listLinks, listNetns } from '../net/ip.js';
 import { allowedEntries } from './firewall.js';
 import { HOST_IF_PREFIX, NETNS_PREFIX } from './names.js';
-import { NETNS_ETC, ownerAlive, teardownNetwork } from './resources.js';
+import { linkAlias, NETNS_ETC, ownerAlive, teardownNetwork } from './resources.js';
 import type { State } from './state.js';
 
 /** What one gc pass removed. */
@@ -15,9 +15,14 @@ export interface GcReport {
   elements: string[];
 }
 
+const idOfNetns = (netns: string) => netns.slice(NETNS_PREFIX.length);
+const idOfLink = (link: string) => link.slice(HOST_IF_PREFIX.length);
+
 /**
  * Finds and removes what crashed runs left behind: live records whose owner process is gone,
- * and any airlock-named namespace, link, set element or /etc/netns folder no live sandbox owns.
+ * and the airlock namespaces, links, set elements and /etc/netns folders that no live
+ * sandbox owns. A link whose alias names another state directory belongs to another
+ * airlock home and is left alone, with its namespace.
  */
 export async function collectGarbage(state: State): Promise<GcReport> {
   const report: GcReport = { sandboxes: [], namespaces: [], links: [], elements: [] };
@@ -29,37 +34,39 @@ export async function collectGarbage(state: State): Promise<GcReport> {
   }
   // List the kernel's resources before reading the live records: a sandbox's record is
   // committed before its first resource exists, so nothing seen here can belong to a
-  // sandbox that is still being made by another process.
-  const netnsNow = await listNetns();
-  const linksNow = await listLinks();
+  // sandbox that is still being made by this home.
+  const netnsNow = (await listNetns()).filter((n) => n.startsWith(NETNS_PREFIX));
+  const linksNow = (await listLinks()).filter((l) => l.name.startsWith(HOST_IF_PREFIX));
   const elementsNow = await allowedEntries();
   let etc: string[] = [];
   try {
-    etc = readdirSync(NETNS_ETC);
+    etc = readdirSync(NETNS_ETC).filter((n) => n.startsWith(NETNS_PREFIX));
   } catch {
     // no /etc/netns yet
   }
-  const live = state.sandboxes.live();
-  const liveNetns = new Set(live.map((r) => r.netns));
-  const liveLinks = new Set(live.map((r) => r.hostIf));
-
-  const orphanNetns = new Set(
-    [...netnsNow, ...etc].filter((n) => n.startsWith(NETNS_PREFIX) && !liveNetns.has(n)),
-  );
-  for (const netns of orphanNetns) {
-    const hostIf = `${HOST_IF_PREFIX}${netns.slice(NETNS_PREFIX.length)}`;
+  const live = new Set(state.sandboxes.live().map((r) => r.id));
+  const ours = linkAlias(state.home);
+  const foreign = new Set(linksNow.filter((l) => l.alias !== ours).map((l) => idOfLink(l.name)));
+  const orphans = new Set<string>();
+  for (const id of [
+    ...netnsNow.map(idOfNetns),
+    ...etc.map(idOfNetns),
+    ...linksNow.map((l) => idOfLink(l.name)),
+  ]) {
+    if (!live.has(id) && !foreign.has(id)) orphans.add(id);
+  }
+  const existingLinks = new Set(linksNow.map((l) => l.name));
+  for (const id of orphans) {
+    const netns = `${NETNS_PREFIX}${id}`;
+    const hostIf = `${HOST_IF_PREFIX}${id}`;
     await teardownNetwork({ netns, hostIf, gateway: '0.0.0.0', guest: '0.0.0.0', proxyPort: 0 });
-    report.namespaces.push(netns);
+    if (netnsNow.includes(netns)) report.namespaces.push(netns);
+    if (existingLinks.has(hostIf)) report.links.push(hostIf);
   }
-  for (const link of linksNow) {
-    if (!link.startsWith(HOST_IF_PREFIX) || liveLinks.has(link)) continue;
-    const netns = `${NETNS_PREFIX}${link.slice(HOST_IF_PREFIX.length)}`;
-    await teardownNetwork({ netns, hostIf: link, gateway: '0.0.0.0', guest: '0.0.0.0', proxyPort: 0 });
-    report.links.push(link);
-  }
+  // An element whose link is gone can never match a packet again: whoever made it, it is stale.
   for (const e of elementsNow) {
-    if (liveLinks.has(e.hostIf)) continue;
-    await teardownNetwork({ netns: `${NETNS_PREFIX}${e.hostIf.slice(HOST_IF_PREFIX.length)}`, ...e });
+    if (existingLinks.has(e.hostIf) && !orphans.has(idOfLink(e.hostIf))) continue;
+    await teardownNetwork({ netns: `${NETNS_PREFIX}${idOfLink(e.hostIf)}`, ...e });
     report.elements.push(e.hostIf);
   }
   return report;

@@ -4,6 +4,7 @@ import { AirlockError } from '../errors.js';
 import { deleteLink, deleteNetns, ip, sysctl } from '../net/ip.js';
 import { runCommand } from '../net/run.js';
 import type { SandboxRecord } from '../store/sandbox-records.js';
+import { GUEST_IF_PREFIX, interfaceName } from './names.js';
 import {
   allowSandbox,
   disallowSandbox,
@@ -23,12 +24,26 @@ const GUEST_RESOLV_CONF = 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n'
  * Builds the kernel side of a sandbox: namespace, veth, addresses, no default route, IPv6 off,
  * both rulesets, then verifies the rules. On any failure the caller tears down.
  */
-export async function buildNetwork(r: SandboxRecord): Promise<void> {
+export type BuildStep = 'link' | 'namespace' | 'rules' | 'addresses';
+
+export async function buildNetwork(
+  r: SandboxRecord,
+  home: string,
+  onStep: (step: BuildStep) => Promise<void> | void = () => undefined,
+): Promise<void> {
+  // The tagged link comes first: gc of another AIRLOCK_HOME recognises it (and so leaves
+  // the namespace alone) from the moment anything of this sandbox exists.
+  const peer = interfaceName(GUEST_IF_PREFIX, r.id);
+  await ip(['link', 'add', r.hostIf, 'type', 'veth', 'peer', 'name', peer]);
+  await ip(['link', 'set', r.hostIf, 'alias', linkAlias(home)]);
+  await onStep('link');
   await ip(['netns', 'add', r.netns]);
+  await ip(['link', 'set', peer, 'netns', r.netns]);
+  await ip(['-n', r.netns, 'link', 'set', peer, 'name', 'eth0']);
   mkdirSync(join(NETNS_ETC, r.netns), { recursive: true, mode: 0o755 });
   writeFileSync(join(NETNS_ETC, r.netns, 'resolv.conf'), GUEST_RESOLV_CONF, { mode: 0o644 });
+  await onStep('namespace');
 
-  await ip(['link', 'add', r.hostIf, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', r.netns]);
   await sysctl(`net.ipv6.conf.${r.hostIf}.disable_ipv6`, '1');
   await sysctl(`net.ipv4.conf.${r.hostIf}.rp_filter`, '1');
   await sysctl('net.ipv6.conf.all.disable_ipv6', '1', r.netns);
@@ -39,12 +54,14 @@ export async function buildNetwork(r: SandboxRecord): Promise<void> {
   await loadGuestRuleset(r.netns, r.gateway, r.proxyPort);
   await loadHostRuleset();
   await allowSandbox(r);
+  await onStep('rules');
 
   await ip(['addr', 'add', `${r.gateway}/30`, 'dev', r.hostIf]);
   await ip(['link', 'set', r.hostIf, 'up']);
   await ip(['-n', r.netns, 'addr', 'add', `${r.guest}/30`, 'dev', 'eth0']);
   await ip(['-n', r.netns, 'link', 'set', 'lo', 'up']);
   await ip(['-n', r.netns, 'link', 'set', 'eth0', 'up']);
+  await onStep('addresses');
 
   await verifyHostRules(r);
   await verifyGuestRules(r.netns, r.gateway);
@@ -94,6 +111,14 @@ export async function teardownNetwork(
       `teardown of ${r.netns} incomplete: ${errors.map(String).join('; ')}`,
     );
   }
+}
+
+/**
+ * The alias every sandbox link carries: it names the state directory that owns it, so gc of
+ * one AIRLOCK_HOME never removes the sandboxes of another.
+ */
+export function linkAlias(home: string): string {
+  return `airlock:${home}`;
 }
 
 /** Start time of a process (field 22 of /proc/PID/stat), null when it is not running. */

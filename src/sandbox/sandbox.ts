@@ -4,13 +4,15 @@ import { DEFAULT_PROXY_PORT } from '../config/env-vars.js';
 import { AirlockError } from '../errors.js';
 import type { SandboxRecord } from '../store/sandbox-records.js';
 import { DEFAULT_POOL, parsePool } from './address-pool.js';
+import { listIpv4Addresses } from '../net/ip.js';
 import { collectGarbage } from './gc.js';
 import { buildGuestEnv } from './guest-env.js';
 import { exitStatusOf, guestArgv, startGuest, type GuestCommandOptions } from './guest-process.js';
 import { resolveGuestUser, type GuestUser } from './guest-user.js';
 import { newSandboxId, sandboxNames } from './names.js';
-import { buildNetwork, processStartTime, teardownNetwork } from './resources.js';
+import { buildNetwork, processStartTime, teardownNetwork, type BuildStep } from './resources.js';
 import { openState, type State } from './state.js';
+import { assertRoot } from './privileges.js';
 
 export interface SandboxOptions {
   /** state directory (omitted = AIRLOCK_HOME or /var/lib/airlock) */
@@ -33,6 +35,8 @@ export interface SandboxOptions {
   credentials?: string[];
   /** the environment airlock was started with; only its allowlisted variables reach guests */
   invokingEnv?: NodeJS.ProcessEnv;
+  /** called after each build step; a throw aborts the build (tests use it to inject faults) */
+  onBuildStep?: (step: BuildStep) => Promise<void> | void;
 }
 
 /** The result of `exec`: collected output and the shell-style exit status. */
@@ -104,15 +108,7 @@ export class Sandbox {
    * on any error everything made so far is removed and the slot is freed.
    */
   static async create(options: SandboxOptions = {}): Promise<Sandbox> {
-    if (process.geteuid?.() !== 0) {
-      throw new AirlockError(
-        'AIRLOCK_ERR_NOT_ROOT',
-        'airlock needs root (CAP_NET_ADMIN) to create sandboxes',
-        {
-          hint: 'run it with sudo, or inside the Vagrant VM (vagrant up && vagrant ssh)',
-        },
-      );
-    }
+    assertRoot('creating a sandbox');
     const pool = parsePool(options.pool ?? DEFAULT_POOL);
     const user = resolveGuestUser(options.user, options.invokingEnv ?? process.env);
     const proxyPort = options.proxyPort ?? DEFAULT_PROXY_PORT;
@@ -124,6 +120,8 @@ export class Sandbox {
     let record: SandboxRecord | null = null;
     try {
       await collectGarbage(state);
+      // addresses another tool (or another airlock home) already uses are skipped
+      const hostAddresses = new Set(await listIpv4Addresses());
       const id = newSandboxId();
       record = state.sandboxes.allocate(
         {
@@ -139,6 +137,7 @@ export class Sandbox {
         },
         pool.slots,
         (slot) => pool.addressesOf(slot),
+        (slot) => hostAddresses.has(pool.addressesOf(slot).gateway),
       );
       if (record === null) {
         throw new AirlockError(
@@ -147,7 +146,7 @@ export class Sandbox {
           { hint: 'close sandboxes, run `airlock gc`, or configure a larger pool' },
         );
       }
-      await buildNetwork(record);
+      await buildNetwork(record, state.home, options.onBuildStep);
       return new Sandbox(record, state, ownsState, user, options);
     } catch (error) {
       if (record !== null) {

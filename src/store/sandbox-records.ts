@@ -90,21 +90,20 @@ export class SandboxRecords {
 
   /**
    * Records a new live sandbox in the lowest free slot below `slotCount` and returns it,
-   * or null when every slot is taken. `addressesOf` maps a slot to its gateway and guest.
+   * or null when every slot is taken. `addressesOf` maps a slot to its gateway and guest;
+   * `inUse` says whether a slot's addresses are already taken outside this database.
    */
   allocate(
     sandbox: NewSandbox,
     slotCount: number,
     addressesOf: (slot: number) => { gateway: string; guest: string },
+    inUse: (slot: number) => boolean = () => false,
   ): SandboxRecord | null {
     return this.#db
       .transaction((): SandboxRecord | null => {
-        const taken = this.#liveSlots.all() as number[];
+        const taken = new Set(this.#liveSlots.all() as number[]);
         let slot = 0;
-        for (const t of taken) {
-          if (t !== slot) break;
-          slot++;
-        }
+        while (slot < slotCount && (taken.has(slot) || inUse(slot))) slot++;
         if (slot >= slotCount) return null;
         const record: SandboxRecord = {
           ...sandbox,

@@ -1,0 +1,138 @@
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { runCommand } from '../net/run.js';
+import { airlockHome } from '../config/env-vars.js';
+import type { CliIo, Command } from './command.js';
+import { parseFlags } from './flags.js';
+
+const HELP = `Usage: airlock doctor [--json]
+
+Checks that this machine can run airlock sandboxes: root / CAP_NET_ADMIN, nf_tables in
+the kernel, the programs airlock drives (nft, ip, unshare, setpriv, tini, sysctl), network
+namespaces, and the Node version. Each failure is printed with its fix.
+
+Flags:
+  --json       print the checks as one JSON object
+  -h, --help   show this help
+`;
+
+const INSTALL =
+  'sudo apt-get install -y nftables iproute2 util-linux procps tini (or: sudo scripts/install.sh)';
+const PROGRAMS: Record<string, string> = {
+  nft: 'nftables',
+  ip: 'iproute2',
+  unshare: 'util-linux',
+  setpriv: 'util-linux',
+  tini: 'tini',
+  sysctl: 'procps',
+};
+const CAP_NET_ADMIN = 12n;
+const CAP_SYS_ADMIN = 21n;
+
+/** One line of the doctor's report. */
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** how to fix it (omitted when ok) */
+  fix?: string;
+}
+
+function onPath(program: string, env: NodeJS.ProcessEnv): string | null {
+  const dirs = (env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin']);
+  for (const dir of dirs) {
+    try {
+      accessSync(join(dir, program), constants.X_OK);
+      return join(dir, program);
+    } catch {
+      // keep looking
+    }
+  }
+  return null;
+}
+
+function effectiveCaps(): bigint {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0';
+  return BigInt(`0x${hex}`);
+}
+
+export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
+  const checks: Check[] = [];
+  const caps = effectiveCaps();
+  const hasCaps = ((caps >> CAP_NET_ADMIN) & 1n) === 1n && ((caps >> CAP_SYS_ADMIN) & 1n) === 1n;
+  checks.push({
+    name: 'privileges',
+    ok: hasCaps,
+    detail: hasCaps
+      ? 'CAP_NET_ADMIN and CAP_SYS_ADMIN present'
+      : 'missing CAP_NET_ADMIN/CAP_SYS_ADMIN (not root)',
+    ...(hasCaps
+      ? {}
+      : { fix: 'run airlock with sudo, or inside the Vagrant VM (vagrant up && vagrant ssh)' }),
+  });
+  for (const [program, pkg] of Object.entries(PROGRAMS)) {
+    const path = onPath(program, env);
+    checks.push({
+      name: program,
+      ok: path !== null,
+      detail: path ?? 'not found',
+      ...(path ? {} : { fix: `sudo apt-get install -y ${pkg}   (all at once: ${INSTALL})` }),
+    });
+  }
+  if (hasCaps && onPath('nft', env)) {
+    const r = await runCommand('nft', ['list', 'tables']);
+    checks.push({
+      name: 'nf_tables',
+      ok: r.ok,
+      detail: r.ok ? 'kernel accepts nftables commands' : r.stderr,
+      ...(r.ok
+        ? {}
+        : { fix: 'load the module: sudo modprobe nf_tables (kernel ≥ 5.10 with CONFIG_NF_TABLES)' }),
+    });
+    const ns = await runCommand('ip', ['netns', 'list']);
+    checks.push({
+      name: 'netns',
+      ok: ns.ok,
+      detail: ns.ok ? 'network namespaces available' : ns.stderr,
+      ...(ns.ok
+        ? {}
+        : { fix: 'a kernel with CONFIG_NET_NS; inside a container, run airlock on the host or a VM' }),
+    });
+  }
+  const [major = 0, minor = 0, patch = 0] = process.versions.node.split('.').map(Number);
+  const nodeOk = major > 20 || (major === 20 && (minor > 18 || (minor === 18 && patch >= 1)));
+  checks.push({
+    name: 'node',
+    ok: nodeOk,
+    detail: `v${process.versions.node}`,
+    ...(nodeOk ? {} : { fix: 'install Node.js 20.18.1 or newer (22 and 24 are supported)' }),
+  });
+  checks.push({ name: 'state', ok: true, detail: `AIRLOCK_HOME=${airlockHome(env)}` });
+  return checks;
+}
+
+export const doctorCommand: Command = {
+  name: 'doctor',
+  summary: 'check this machine can run sandboxes',
+  help: HELP,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { flags, help } = parseFlags(args, { json: {} }, { command: 'doctor' });
+    if (help) {
+      io.stdout.write(HELP);
+      return 0;
+    }
+    const checks = await runChecks(io.env);
+    const ok = checks.every((c) => c.ok);
+    if (flags.json) {
+      io.stdout.write(`${JSON.stringify({ ok, checks })}\n`);
+    } else {
+      for (const c of checks) {
+        io.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(10)} ${c.detail}\n`);
+        if (c.fix) io.stdout.write(`      fix: ${c.fix}\n`);
+      }
+      io.stdout.write(ok ? 'airlock can run sandboxes here\n' : 'airlock cannot run sandboxes here yet\n');
+    }
+    return ok ? 0 : 1;
+  },
+};

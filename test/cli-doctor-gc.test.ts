@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { main } from '../src/cli/main.js';
+import { captureIo, runCli } from './helpers/cli.js';
+import { needsRoot, tempHome } from './helpers/sandbox-bench.js';
+
+test('doctor passes here, and prints a fix for what is missing', { skip: needsRoot }, async () => {
+  const ok = await runCli(['doctor', '--json']);
+  assert.equal(ok.status, 0, ok.stdout);
+  const report = JSON.parse(ok.stdout) as { ok: boolean; checks: { name: string; ok: boolean }[] };
+  assert.equal(report.ok, true);
+  for (const name of ['privileges', 'nft', 'ip', 'unshare', 'setpriv', 'tini', 'nf_tables', 'node']) {
+    assert.ok(
+      report.checks.some((c) => c.name === name && c.ok),
+      name,
+    );
+  }
+  const missing = await runCli(['doctor'], { PATH: '/nonexistent' });
+  assert.equal(missing.status, 1);
+  assert.match(missing.stdout, /FAIL\s+tini\s+not found\n\s+fix: sudo apt-get install -y tini/);
+});
+
+test('not root: one line naming the capability and the fix', { skip: needsRoot }, async (t) => {
+  const io = captureIo({ AIRLOCK_HOME: tempHome(t) });
+  process.seteuid!(65534);
+  let status: number;
+  try {
+    status = await main(['run', '--', 'true'], io);
+  } finally {
+    process.seteuid!(0);
+  }
+  assert.equal(status, 1);
+  assert.match(
+    io.err(),
+    /^airlock: creating a sandbox needs root \(CAP_NET_ADMIN\) \[AIRLOCK_ERR_NOT_ROOT\]\n {2}hint: run it with sudo/,
+  );
+});
+
+test('gc --json reports what it removed', { skip: needsRoot }, async (t) => {
+  const r = await runCli(['gc', '--json'], { AIRLOCK_HOME: tempHome(t) });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { sandboxes: [], namespaces: [], links: [], elements: [] });
+});

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { leftovers } from './helpers/fake-internet.js';
+import { runCli, startCli } from './helpers/cli.js';
+import { needsRoot, tempHome } from './helpers/sandbox-bench.js';
+
+test('airlock run passes stdio through and returns the command’s status', { skip: needsRoot }, async (t) => {
+  const env = { AIRLOCK_HOME: tempHome(t) };
+  const r = await runCli(['run', '--', 'sh', '-c', 'echo to-stdout; echo to-stderr >&2; exit 3'], env);
+  assert.equal(r.status, 3);
+  assert.equal(r.stdout, 'to-stdout\n');
+  assert.equal(r.stderr, 'to-stderr\n');
+  assert.equal((await runCli(['run', '--', 'no-such-command-xyz'], env)).status, 127);
+  assert.equal((await runCli(['run', 'sh', '-c', 'kill -KILL $$'], env)).status, 128 + 9);
+  assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0 });
+});
+
+test('airlock run --env, --workdir, --user and the sudo default user', { skip: needsRoot }, async (t) => {
+  const env = { AIRLOCK_HOME: tempHome(t) };
+  const r = await runCli(
+    [
+      'run',
+      '--env',
+      'GREETING=hi there',
+      '--workdir',
+      '/tmp',
+      '--',
+      'sh',
+      '-c',
+      'pwd; echo "$GREETING"; id -u',
+    ],
+    env,
+  );
+  assert.equal(r.stdout, '/tmp\nhi there\n65534\n', r.stderr);
+  const user = await runCli(['run', '--user', '4242:4243', '--', 'sh', '-c', 'id -u; id -g'], env);
+  assert.equal(user.stdout, '4242\n4243\n', user.stderr);
+  const sudo = await runCli(['run', '--', 'id', '-u'], { ...env, SUDO_UID: '1234', SUDO_GID: '1234' });
+  assert.equal(sudo.stdout, '1234\n', sudo.stderr);
+  const root = await runCli(['run', '--user', 'root', '--', 'true'], env);
+  assert.equal(root.status, 1);
+  assert.match(root.stderr, /guests never run as root \(uid\/gid 0\) \[AIRLOCK_ERR_USER_UNKNOWN\]/);
+  const bad = await runCli(['run', '--user', 'no-such-user-xyz', '--', 'true'], env);
+  assert.match(bad.stderr, /--user no-such-user-xyz: no such user/);
+  const badEnv = await runCli(['run', '--env', '1X=2', '--', 'true'], env);
+  assert.equal(badEnv.status, 2);
+  assert.match(badEnv.stderr, /--env 1X/);
+});
+
+test('Ctrl-C reaches the guest and the sandbox is torn down', { skip: needsRoot }, async (t) => {
+  const env = { AIRLOCK_HOME: tempHome(t) };
+  const { child, done } = startCli(
+    ['run', '--', 'sh', '-c', 'trap "echo got-INT; exit 42" INT; echo ready; while :; do sleep 0.1; done'],
+    env,
+  );
+  await new Promise<void>((resolve) =>
+    child.stdout!.on('data', (b: Buffer) => b.toString().includes('ready') && resolve()),
+  );
+  child.kill('SIGINT');
+  const r = await done;
+  assert.match(r.stdout, /got-INT/);
+  assert.equal(r.status, 42);
+  assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0 });
+});
+
+test('flags that are not built yet, unknown flags and a missing command are refused clearly', async () => {
+  const cred = await runCli(['run', '--cred', 'OPENAI_API_KEY', '--', 'true']);
+  assert.equal(cred.status, 1);
+  assert.match(cred.stderr, /--cred is not built yet \[AIRLOCK_ERR_NOT_YET\]/);
+  const profile = await runCli(['run', '--profile', 'llm-only', '--', 'true']);
+  assert.match(profile.stderr, /--profile is not built yet/);
+  const unknown = await runCli(['run', '--bogus', '--', 'true']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown flag --bogus.*\n.*valid flags: --profile, --cred/);
+  const none = await runCli(['run']);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /no command given/);
+  const cmd = await runCli(['launch']);
+  assert.equal(cmd.status, 2);
+  assert.match(cmd.stderr, /unknown command "launch"[\s\S]*commands: run, doctor, gc/);
+});
+
+test('every command has --help', async () => {
+  const top = await runCli(['--help']);
+  assert.equal(top.status, 0);
+  for (const name of top.stdout.matchAll(/^ {2}([a-z]+) /gm)) {
+    const r = await runCli([name[1]!, '--help']);
+    assert.equal(r.status, 0, name[1]);
+    assert.match(r.stdout, new RegExp(`^Usage: airlock ${name[1]}`), name[1]);
+  }
+});

@@ -1,0 +1,63 @@
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox.js';
+
+/** Privileged tests run as root (CI does); elsewhere they are skipped with this reason. */
+export const needsRoot: false | string = process.geteuid?.() === 0 ? false : 'needs root (CAP_NET_ADMIN)';
+
+/** A fresh state directory removed after the test. */
+export function tempHome(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-test-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A sandbox closed after the test, also when it fails. */
+export async function testSandbox(t: TestContext, options: SandboxOptions = {}): Promise<Sandbox> {
+  const sb = await Sandbox.create({ home: options.state ? undefined : tempHome(t), ...options });
+  t.after(() => sb.close());
+  return sb;
+}
+
+/**
+ * Copies a fixture into a world-readable temp folder so an unprivileged guest can run it
+ * wherever the checkout lives.
+ */
+export function guestFixture(t: TestContext, name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-fixture-'));
+  chmodSync(dir, 0o755);
+  const target = join(dir, name);
+  copyFileSync(fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url)), target);
+  chmodSync(target, 0o644);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return target;
+}
+
+export type ProbeResult = { ok: boolean; error: string | null; ms?: number };
+export type ScanResult = { open: number[]; refused: number; timedOut: number; other: number };
+
+/** Runs test/fixtures/guest-probe.mjs in the sandbox and returns its results. */
+export async function probe<T = ProbeResult>(t: TestContext, sb: Sandbox, probes: object[]): Promise<T[]> {
+  const script = guestFixture(t, 'guest-probe.mjs');
+  const r = await sb.exec(['node', script, JSON.stringify(probes)]);
+  if (r.status !== 0) throw new Error(`guest probe failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as T[];
+}
+
+/** A TCP listener on the host (the positive control), closed after the test. */
+export async function hostListener(t: TestContext, host: string, port: number): Promise<Server> {
+  const server = createServer((s) => {
+    s.on('error', () => undefined); // probes hang up at once
+    s.end('ok\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, resolve);
+  });
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return server;
+}

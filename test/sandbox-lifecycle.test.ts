@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { AirlockError } from '../src/errors.js';
+import { nftApply } from '../src/net/nft.js';
+import { Sandbox } from '../src/sandbox/sandbox.js';
+import { openState } from '../src/sandbox/state.js';
+import { collectGarbage } from '../src/sandbox/gc.js';
+import { leftovers } from './helpers/fake-internet.js';
+import { needsRoot, tempHome } from './helpers/sandbox-bench.js';
+
+const nothingLeft = { netns: [], links: [], elements: 0 };
+
+test(
+  'create, exec and close leave no namespace, link, element or slot behind',
+  { skip: needsRoot },
+  async (t) => {
+    const home = tempHome(t);
+    const state = openState(home);
+    t.after(() => state.close());
+    {
+      await using sb = await Sandbox.create({ state });
+      assert.match(sb.hostInterface, /^al-[0-9a-f]{8}$/);
+      assert.ok(sb.hostInterface.length <= 15);
+      const during = await leftovers();
+      assert.deepEqual(during.netns, [sb.netns], 'control: the namespace exists while open');
+      assert.equal(during.elements, 1);
+      assert.equal(state.sandboxes.live().length, 1);
+      const r = await sb.exec(['sh', '-c', 'echo out; echo err >&2; exit 7']);
+      assert.deepEqual(r, { status: 7, stdout: 'out\n', stderr: 'err\n' });
+    }
+    assert.deepEqual(await leftovers(), nothingLeft);
+    assert.equal(state.sandboxes.live().length, 0);
+  },
+);
+
+test(
+  'exit statuses: 127 when not found, 128+n on a signal, working directory and env',
+  { skip: needsRoot },
+  async (t) => {
+    await using sb = await Sandbox.create({ home: tempHome(t), env: { FROM_OPTIONS: 'yes' } });
+    assert.equal((await sb.exec(['no-such-command-xyz'])).status, 127);
+    assert.equal((await sb.exec(['sh', '-c', 'kill -TERM $$'])).status, 128 + 15);
+    const pwd = await sb.exec(['sh', '-c', 'pwd; echo $FROM_OPTIONS $EXTRA'], {
+      cwd: '/tmp',
+      env: { EXTRA: 'x' },
+    });
+    assert.equal(pwd.stdout, '/tmp\nyes x\n');
+    const guest = sb.spawn(['sleep', '30']);
+    setTimeout(() => guest.signal('SIGINT'), 200);
+    assert.equal(await guest.exited, 128 + 2, 'SIGINT reaches the guest through tini');
+  },
+);
+
+test(
+  'fail closed: a build step that fails removes everything and frees the slot',
+  { skip: needsRoot },
+  async (t) => {
+    const home = tempHome(t);
+    const state = openState(home);
+    t.after(() => state.close());
+    let netns = '';
+    await assert.rejects(
+      Sandbox.create({
+        state,
+        onBuildStep: async (step) => {
+          // someone removes the element between apply and verify: the guest must not start
+          if (step === 'addresses') {
+            const [r] = state.sandboxes.live();
+            netns = r!.netns;
+            await nftApply(
+              `delete element inet airlock allowed { "${r!.hostIf}" . ${r!.guest} . ${r!.gateway} . ${r!.proxyPort} }\n`,
+            );
+          }
+        },
+      }),
+      (e: unknown) => e instanceof AirlockError && e.code === 'AIRLOCK_ERR_NFT_VERIFY',
+    );
+    assert.notEqual(netns, '', 'control: the build reached the fault');
+    assert.deepEqual(await leftovers(), nothingLeft);
+    assert.equal(state.sandboxes.live().length, 0);
+  },
+);
+
+test('an exhausted pool is a clear error naming its size', { skip: needsRoot }, async (t) => {
+  const home = tempHome(t);
+  const state = openState(home);
+  t.after(() => state.close());
+  await using first = await Sandbox.create({ state, pool: '10.209.128.0/30' });
+  assert.equal(first.gateway, '10.209.128.1');
+  await assert.rejects(
+    Sandbox.create({ state, pool: '10.209.128.0/30' }),
+    (e: unknown) =>
+      e instanceof AirlockError &&
+      e.code === 'AIRLOCK_ERR_POOL_EXHAUSTED' &&
+      /10\.209\.128\.0\/30.*all 1 /.test(e.message),
+  );
+});
+
+test(
+  'gc removes what a killed airlock left behind, and leaves other homes alone',
+  { skip: needsRoot },
+  async (t) => {
+    const home = tempHome(t);
+    const otherHome = tempHome(t);
+    await using other = await Sandbox.create({ home: otherHome });
+    // an airlock process that builds a sandbox and is then killed with SIGKILL
+    const script = `import { Sandbox } from ${JSON.stringify(fileURLToPath(new URL('../src/sandbox/sandbox.ts', import.meta.url)))};
+    const sb = await Sandbox.create({ home: ${JSON.stringify(home)} });
+    sb.spawn(['sleep', '300']);
+    console.log(sb.netns);
+    setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const netns = await new Promise<string>((resolve) =>
+      child.stdout.once('data', (b: Buffer) => resolve(b.toString().trim())),
+    );
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('close', resolve));
+    assert.ok((await leftovers()).netns.includes(netns), 'control: the crashed run left its namespace');
+
+    const state = openState(home);
+    t.after(() => state.close());
+    const report = await collectGarbage(state);
+    assert.equal(report.sandboxes.length, 1);
+    const after = await leftovers();
+    assert.deepEqual(after.netns, [other.netns], 'only the other home’s sandbox remains');
+    assert.equal(after.elements, 1);
+    assert.equal((await other.exec(['true'])).status, 0, 'the other home’s sandbox still works');
+  },
+);
