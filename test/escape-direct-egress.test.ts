@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { listIpv6Addresses } from '../src/net/ip.js';
 import { createFakeInternet } from './helpers/fake-internet.js';
 import { hostListener, needsRoot, probe, testSandbox } from './helpers/sandbox-bench.js';
 
@@ -9,9 +10,14 @@ test('a guest reaches nothing on the fake internet: TCP v4/v6, UDP, DNS', { skip
   const sb = await testSandbox(t);
   await hostListener(t, sb.gateway, sb.proxyPort);
 
-  const tcpTargets = [...inet.v4, ...inet.v6].flatMap((host) =>
-    inet.tcpPorts.map((port) => ({ tcp: host, port })),
-  );
+  // the fake internet, plus the host over IPv6: link-local on the guest's link, the
+  // all-nodes group, and every IPv6 address the host has
+  const hostV6 = (await listIpv6Addresses()).filter((a) => a !== '::1');
+  assert.ok(hostV6.includes(inet.hostV6), 'control: the host has IPv6 addresses to aim at');
+  const tcpTargets = [
+    ...[...inet.v4, ...inet.v6].flatMap((host) => inet.tcpPorts.map((port) => ({ tcp: host, port }))),
+    ...['fe80::1%eth0', 'ff02::1%eth0', ...hostV6].map((host) => ({ tcp: host, port: sb.proxyPort })),
+  ];
   const udpTargets = [...inet.v4, ...inet.v6].flatMap((host) =>
     inet.udpPorts.map((port) => ({ udp: host, port })),
   );

@@ -38,6 +38,14 @@ export async function listIpv4Addresses(): Promise<string[]> {
   );
 }
 
+/** Every IPv6 address configured on the host's interfaces (link-local ones with `%ifname`). */
+export async function listIpv6Addresses(): Promise<string[]> {
+  const out = await ip(['-6', '-j', 'addr', 'show']);
+  return (JSON.parse(out) as { ifname: string; addr_info?: { local: string; scope: string }[] }[]).flatMap(
+    (l) => (l.addr_info ?? []).map((a) => (a.scope === 'link' ? `${a.local}%${l.ifname}` : a.local)),
+  );
+}
+
 /** Idempotent: a namespace that is already gone counts as removed. */
 export async function deleteNetns(netns: string): Promise<void> {
   const r = await runCommand('ip', ['netns', 'delete', netns]);
@@ -49,7 +57,7 @@ export async function deleteNetns(netns: string): Promise<void> {
 /** Idempotent: a link that is already gone counts as removed. */
 export async function deleteLink(name: string): Promise<void> {
   const r = await runCommand('ip', ['link', 'delete', name]);
-  if (!r.ok && !/Cannot find device|does not exist/i.test(r.stderr)) {
+  if (!r.ok && !/Cannot find device|does not exist|No such device/i.test(r.stderr)) {
     throw new AirlockError('AIRLOCK_ERR_NET_SETUP', `ip link delete ${name} failed: ${r.stderr}`);
   }
 }

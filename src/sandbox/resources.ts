@@ -102,8 +102,10 @@ export async function teardownNetwork(
   };
   await step(() => disallowSandbox(r));
   await step(() => killNetnsProcesses(r.netns));
-  await step(() => deleteNetns(r.netns));
+  // The link first: deleting it removes both veth ends at once, while a namespace holding
+  // sockets in TIME_WAIT is dismantled by the kernel later, in the background.
   await step(() => deleteLink(r.hostIf));
+  await step(() => deleteNetns(r.netns));
   await step(() => rmSync(join(NETNS_ETC, r.netns), { recursive: true, force: true }));
   if (errors.length > 0) {
     throw new AirlockError(
