@@ -19,6 +19,14 @@ export const ERROR_CODES = {
   AIRLOCK_ERR_USER_UNKNOWN: 'the user given with --user does not exist',
   AIRLOCK_ERR_WORKDIR: 'the working directory given with --workdir is not a directory',
   AIRLOCK_ERR_SANDBOX_CLOSED: 'the sandbox was already closed',
+  AIRLOCK_ERR_PROFILE: 'an unknown network profile was chosen, or deny-all was combined with another',
+  AIRLOCK_ERR_CREDENTIAL_UNKNOWN: 'no catalogue service takes the credential variable given',
+  AIRLOCK_ERR_CREDENTIAL_NOT_ALLOWED:
+    "a granted credential's upstream host is not allowed by the chosen profiles",
+  AIRLOCK_ERR_SECRET_SOURCE: 'a credential could not be read from its source, or was given as a literal',
+  AIRLOCK_ERR_POLICY_DENIED: 'a proxied request was refused by the network profile or endpoint rules (403)',
+  AIRLOCK_ERR_BAD_REQUEST: 'a proxied request was malformed: path, method or host (400)',
+  AIRLOCK_ERR_UNKNOWN_SERVICE: 'a /proxy/<service> route named no known service (404)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -41,6 +41,8 @@ export interface Service {
   placeholderLength: number;
   /** an LLM provider (part of the `llm-only` profile; usage is parsed for the audit log) */
   llm: boolean;
+  /** an extra PEM CA file trusted for this upstream only (omitted = system CAs and config `upstreamCa`) */
+  caFile?: string;
   /** which response shape usage is parsed from (omitted = none) */
   usageFormat?: 'openai' | 'anthropic' | 'google';
 }

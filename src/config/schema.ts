@@ -1,0 +1,239 @@
+import { z } from 'zod';
+import { parseIPv4Strict, parseIPv6, SERVICE_NAME } from '../policy/index.js';
+import { DEFAULT_PROXY_PORT } from './env-vars.js';
+
+/**
+ * The config file schema (JSON). Every field is described; `docs/config.schema.json` is
+ * generated from this (`npx tsx scripts/config-schema.ts`). Shape and single-field checks
+ * live here; checks across fields (host patterns, profiles, rules, unknown services) are in
+ * validate-config.ts so every problem is reported with its path.
+ */
+
+/** The address pool default (the same value as sandbox/address-pool.ts's DEFAULT_POOL). */
+export const DEFAULT_POOL = '10.209.0.0/16';
+
+export const DEFAULT_TIMEOUTS = {
+  connectMs: 10_000,
+  // non-streaming calls to reasoning models can think for many minutes before the headers
+  headersMs: 600_000,
+  // an SSE stream may sit idle between events while the model works
+  bodyIdleMs: 600_000,
+} as const;
+
+const envVarName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name (letters, digits, _)');
+
+const absolutePath = z.string().regex(/^\//, 'must be an absolute path');
+
+const SECRET_SOURCE = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/;
+
+const secretSource = z
+  .string()
+  .describe(
+    'where the real value comes from: `env:VAR` (a variable of the airlock process) or `file:/absolute/path`',
+  )
+  .refine((s) => SECRET_SOURCE.test(s), {
+    // never echo the value: it may be a secret pasted in by mistake
+    message:
+      'must be env:VAR or file:/absolute/path; a literal secret is refused (config files get copied, committed and read by others)',
+  });
+
+const isIpLiteral = (s: string) => parseIPv4Strict(s) !== null || parseIPv6(s) !== null;
+
+const carrier = z
+  .discriminatedUnion('kind', [
+    z
+      .strictObject({
+        kind: z.literal('header').describe('the credential travels in a request header'),
+        header: z
+          .string()
+          .regex(/^[A-Za-z0-9-]+$/, 'must be a header name')
+          .describe('header name, e.g. `authorization` or `x-api-key`'),
+        template: z
+          .string()
+          .refine((t) => t.includes('{secret}'), { message: 'must contain {secret}' })
+          .describe('header value with `{secret}` replaced by the credential, e.g. `Bearer {secret}`'),
+      })
+      .describe('a header whose value is a template'),
+    z
+      .strictObject({
+        kind: z.literal('basic').describe('HTTP Basic authentication'),
+        username: z.string().describe('the user name; the credential is the password'),
+      })
+      .describe('`Authorization: Basic base64(username:secret)`'),
+    z
+      .strictObject({
+        kind: z.literal('query').describe('the credential travels in a query parameter'),
+        param: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]+$/, 'must be a query parameter name')
+          .describe('parameter name, e.g. `key`'),
+      })
+      .describe('a query parameter, e.g. `?key=…`'),
+  ])
+  .describe('how the credential is carried in each request');
+
+const customService = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(SERVICE_NAME, 'must be lowercase letters, digits and -')
+      .describe('route name: requests go to `/proxy/<name>/…`'),
+    title: z.string().optional().describe('a human title for listings (omitted = the name)'),
+    envVar: envVarName.describe('the credential variable, in the guest and in `--cred`'),
+    aliases: z
+      .array(envVarName)
+      .default([])
+      .describe('other variable names SDKs read for the same credential'),
+    upstream: z
+      .string()
+      .refine(
+        (u) => {
+          try {
+            const url = new URL(u);
+            return url.protocol === 'https:' && !url.username && !url.password && !url.search && !url.hash;
+          } catch {
+            return false;
+          }
+        },
+        { message: 'must be an https:// URL without credentials, query or fragment' },
+      )
+      .describe('upstream base URL, `https://host[:port][/base-path]`'),
+    extraHosts: z
+      .array(z.string())
+      .default([])
+      .describe('other hosts this credential may be sent to, besides the upstream host'),
+    carrier,
+    baseUrlVariables: z
+      .array(
+        z.strictObject({
+          name: envVarName.describe('variable set in the guest to the proxy route'),
+          suffix: z.string().optional().describe('appended to the route, e.g. `/v1` (omitted = none)'),
+        }),
+      )
+      .default([])
+      .describe('variables that point the guest SDK at `http://<gateway>:<port>/proxy/<name><suffix>`'),
+    caFile: absolutePath.optional().describe('extra PEM CA file trusted for this upstream (omitted = none)'),
+    llm: z.boolean().default(false).describe('an LLM provider: included in the `llm-only` profile'),
+    placeholderPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only')
+      .default('')
+      .describe('start of a real key, copied into the guest placeholder because SDKs check it'),
+    placeholderLength: z
+      .number()
+      .int()
+      .min(16)
+      .max(256)
+      .default(40)
+      .describe('length of the random part of the placeholder'),
+  })
+  .describe('a custom upstream API');
+
+const endpointRules = z
+  .array(z.string().describe('`METHOD /path-glob`, e.g. `POST /v1/chat/completions` (see docs/policy.md)'))
+  .describe('allow-list for one service');
+
+const endpointsMap = z
+  .record(z.string(), endpointRules)
+  .describe('endpoint allow-lists keyed by service name; a service without rules allows every endpoint');
+
+const customProfile = z
+  .strictObject({
+    description: z.string().optional().describe('one line for `airlock profiles` (omitted = none)'),
+    extends: z.array(z.string()).default([]).describe('profiles whose hosts and rules this one includes'),
+    hosts: z
+      .array(z.string())
+      .default([])
+      .describe(
+        'exact host names or `*.example.com` (any subdomain); nothing broader than one registrable domain',
+      ),
+    endpoints: endpointsMap.default({}),
+  })
+  .describe('a custom network profile');
+
+export const ConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('JSON Schema reference for editors (ignored)'),
+    pool: z
+      .string()
+      .default(DEFAULT_POOL)
+      .describe('IPv4 CIDR (RFC 1918, /8 to /30) carved into one /30 per sandbox'),
+    proxyPort: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .default(DEFAULT_PROXY_PORT)
+      .describe('TCP port of the per-sandbox proxy listener on the gateway address'),
+    credentials: z
+      .record(envVarName, secretSource)
+      .default({})
+      .describe('credentials granted to every sandbox, by variable name (e.g. OPENAI_API_KEY) → source'),
+    services: z
+      .array(customService)
+      .default([])
+      .describe('custom services, in addition to the built-in ones'),
+    profiles: z
+      .record(z.string(), customProfile)
+      .default({})
+      .describe('custom network profiles by name, usable with `--profile NAME`'),
+    endpoints: endpointsMap.default({}),
+    resolve: z
+      .record(
+        z.string().describe('host name'),
+        z
+          .string()
+          .refine(isIpLiteral, { message: 'must be an IPv4 (a.b.c.d) or IPv6 address' })
+          .describe('the address to connect to'),
+      )
+      .default({})
+      .describe(
+        'host name → IP address, like curl --resolve: TLS SNI and Host stay the name; a pinned host bypasses the SSRF address check',
+      ),
+    upstreamCa: z
+      .array(absolutePath)
+      .default([])
+      .describe('extra PEM CA files trusted for every upstream, besides the system CAs'),
+    timeouts: z
+      .strictObject({
+        connectMs: z
+          .number()
+          .int()
+          .positive()
+          .default(DEFAULT_TIMEOUTS.connectMs)
+          .describe('upstream TCP+TLS connect timeout in ms'),
+        headersMs: z
+          .number()
+          .int()
+          .positive()
+          .default(DEFAULT_TIMEOUTS.headersMs)
+          .describe('time from sending a request to the upstream response headers, in ms'),
+        bodyIdleMs: z
+          .number()
+          .int()
+          .positive()
+          .default(DEFAULT_TIMEOUTS.bodyIdleMs)
+          .describe('longest silence between body chunks (e.g. SSE events) in ms'),
+      })
+      .default(DEFAULT_TIMEOUTS)
+      .describe('proxy time-outs; the defaults suit long LLM streams'),
+    audit: z
+      .strictObject({
+        synchronous: z
+          .enum(['FULL', 'NORMAL'])
+          .default('FULL')
+          .describe('SQLite synchronous mode: FULL survives power loss, NORMAL only process crashes'),
+      })
+      .default({ synchronous: 'FULL' })
+      .describe('audit log settings'),
+  })
+  .describe('airlock configuration file');
+
+/** The config after parsing, with defaults filled in. */
+export type AirlockConfig = z.output<typeof ConfigSchema>;
+/** The config as written in the file. */
+export type AirlockConfigInput = z.input<typeof ConfigSchema>;
+export type CustomServiceConfig = AirlockConfig['services'][number];
+export type CustomProfileConfig = AirlockConfig['profiles'][string];

@@ -1,0 +1,65 @@
+/** The policy module: pure data and decisions, no I/O. */
+export { classifyAddress, type AddressCategory, type AddressClass } from './address-class.js';
+export { parseAuthority, type AuthorityResult } from './authority.js';
+export {
+  globMatches,
+  parseEndpointFlag,
+  parseEndpointRule,
+  ruleMatches,
+  type EndpointRule,
+  type FlagRuleResult,
+  type GlobSegment,
+  type RuleResult,
+} from './endpoint-rules.js';
+export {
+  evaluate,
+  evaluateResolvedAddress,
+  FORWARD_PORTS,
+  type Decision,
+  type DenialType,
+  type PolicyRequest,
+} from './evaluate.js';
+export {
+  formatHostPattern,
+  hostMatches,
+  normalizeHost,
+  parseHostPattern,
+  type HostPattern,
+  type HostResult,
+  type PatternResult,
+} from './host.js';
+export {
+  endsInNumber,
+  formatIp,
+  parseIPv4Loose,
+  parseIPv4Strict,
+  parseIPv6,
+  parseIpLiteral,
+  type IpAddress,
+} from './ip-address.js';
+export { formatIssuePath, type PolicyIssue } from './issues.js';
+export { isMethodToken, isStandardMethod, METHOD_OVERRIDE_HEADERS, STANDARD_METHODS } from './method.js';
+export {
+  MAX_TARGET_LENGTH,
+  normalizeTarget,
+  SERVICE_NAME,
+  splitProxyTarget,
+  type NormalizedTarget,
+  type ProxyTarget,
+} from './path.js';
+export { PROFILE_NAME, validateEndpoints, validateProfiles } from './profile-validation.js';
+export {
+  GITHUB_HOSTS,
+  OPEN_WARNING,
+  PRESET_PROFILES,
+  presetHosts,
+  presetProfile,
+  type PresetProfile,
+  type ProfileDefinition,
+} from './profiles.js';
+export {
+  createSandboxPolicy,
+  type SandboxPolicy,
+  type SandboxPolicyOptions,
+  type ServicePolicy,
+} from './sandbox-policy.js';
