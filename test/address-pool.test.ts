@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AirlockError } from '../src/errors.js';
-import { parsePool } from '../src/sandbox/address-pool.js';
+import { parsePool } from '../src/net/address-pool.js';
 
 test('the default pool holds 16384 /30s, gateway .1 and guest .2 of each', () => {
   const pool = parsePool('10.209.0.0/16');

@@ -3,10 +3,12 @@ import { renderCliError } from './render-error.js';
 import { AirlockError } from '../errors.js';
 import { doctorCommand } from './doctor.js';
 import { gcCommand } from './gc.js';
+import { profilesCommand } from './profiles.js';
+import { servicesCommand } from './services.js';
 import { runCommand } from './run.js';
 
 /** Every command, one file each. */
-const COMMANDS: Command[] = [runCommand, doctorCommand, gcCommand];
+const COMMANDS: Command[] = [runCommand, doctorCommand, gcCommand, servicesCommand, profilesCommand];
 
 export function topLevelHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -9,8 +9,8 @@ import { DEFAULT_PROXY_PORT } from './env-vars.js';
  * validate-config.ts so every problem is reported with its path.
  */
 
-/** The address pool default (the same value as sandbox/address-pool.ts's DEFAULT_POOL). */
-export const DEFAULT_POOL = '10.209.0.0/16';
+export { DEFAULT_POOL } from '../net/address-pool.js';
+import { DEFAULT_POOL } from '../net/address-pool.js';
 
 export const DEFAULT_TIMEOUTS = {
   connectMs: 10_000,

@@ -2,27 +2,23 @@ import { BUILTIN_SERVICES } from '../catalogue/builtin.js';
 import { createCatalogue, type Catalogue } from '../catalogue/catalogue.js';
 import type { Service } from '../catalogue/service.js';
 import {
-  classifyAddress,
   normalizeHost,
-  parseIPv4Strict,
   validateEndpoints,
   validateProfiles,
   type PolicyIssue,
 } from '../policy/index.js';
+import { parsePool } from '../net/address-pool.js';
 import { toService } from './custom-service.js';
 import type { AirlockConfig } from './schema.js';
 
+/** The pool must parse exactly as the sandbox engine will parse it. */
 function checkPool(pool: string): string | null {
-  const m = /^([^/]+)\/(\d{1,2})$/.exec(pool);
-  const base = m ? parseIPv4Strict(m[1]!) : null;
-  const prefix = m ? Number(m[2]) : NaN;
-  if (!base || base.version !== 4 || !(prefix >= 8 && prefix <= 30)) {
-    return `"${pool}" is not an IPv4 CIDR with a prefix from /8 to /30`;
+  try {
+    parsePool(pool);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
   }
-  if (base.value % 2 ** (32 - prefix) !== 0) return `"${pool}" has host bits set`;
-  if (classifyAddress(base).category !== 'private')
-    return `"${pool}" is not inside 10/8, 172.16/12 or 192.168/16`;
-  return null;
 }
 
 /** Custom services that clash with built-ins or each other, by path. */

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { DEFAULT_PROXY_PORT } from '../config/env-vars.js';
 import { AirlockError } from '../errors.js';
 import type { SandboxRecord } from '../store/sandbox-records.js';
-import { DEFAULT_POOL, parsePool } from './address-pool.js';
+import { DEFAULT_POOL, parsePool } from '../net/address-pool.js';
 import { listIpv4Addresses } from '../net/ip.js';
 import { collectGarbage } from './gc.js';
 import { buildGuestEnv } from './guest-env.js';

@@ -8,8 +8,6 @@ export interface AddressPool {
   addressesOf(slot: number): { gateway: string; guest: string };
 }
 
-export const DEFAULT_POOL = '10.209.0.0/16';
-
 export function ipv4ToInt(address: string): number | null {
   const parts = address.split('.');
   if (parts.length !== 4) return null;
@@ -26,6 +24,9 @@ export function ipv4ToInt(address: string): number | null {
 export function intToIpv4(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
+
+/** The default pool: clear of home routers (192.168/16), Docker (172.17/16) and Podman (10.88/16). */
+export const DEFAULT_POOL = '10.209.0.0/16';
 
 /** Private ranges a pool may live in (RFC 1918); anything else could shadow real hosts. */
 const PRIVATE = [
