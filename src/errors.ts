@@ -19,6 +19,9 @@ export const ERROR_CODES = {
   AIRLOCK_ERR_USER_UNKNOWN: 'the user given with --user does not exist',
   AIRLOCK_ERR_WORKDIR: 'the working directory given with --workdir is not a directory',
   AIRLOCK_ERR_SANDBOX_CLOSED: 'the sandbox was already closed',
+  AIRLOCK_ERR_AUDIT_WRITE:
+    'the audit row could not be committed, so the request was not forwarded (HTTP 503)',
+  AIRLOCK_ERR_AUDIT_QUERY: 'an audit query (--query or --sql) is unknown, fails, or tries to write',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
