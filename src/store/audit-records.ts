@@ -125,6 +125,14 @@ const FILTER = `
   AND (@decision IS NULL OR decision = @decision OR (@decision = 'pending' AND decision IS NULL))
   AND (@status IS NULL OR status = @status)`;
 
+/**
+ * Wraps a named query so that it reads `selected`: the requests rows the filter picks. Named
+ * queries in sql/queries/ are written against `selected` (and must not start with WITH).
+ */
+export function withSelected(sql: string): string {
+  return `WITH selected AS (SELECT * FROM requests WHERE ${FILTER})\n${sql}`;
+}
+
 const COLUMNS = `id, sandbox, service, credential, method, host, path, query, status, decision, reason,
   bytes_in AS bytesIn, bytes_out AS bytesOut, ttfb_ms AS ttfbMs, duration_ms AS durationMs, model,
   input_tokens AS inputTokens, output_tokens AS outputTokens, started_at AS startedAt, ended_at AS endedAt`;
