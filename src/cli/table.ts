@@ -3,7 +3,9 @@ export function renderTable(columns: string[], rows: unknown[][]): string {
   const cells = rows.map((r) => r.map(cellText));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
   const numeric = columns.map(
-    (_, i) => rows.length > 0 && rows.every((r) => r[i] == null || typeof r[i] === 'number'),
+    (_, i) =>
+      rows.some((r) => typeof r[i] === 'number') &&
+      rows.every((r) => r[i] == null || typeof r[i] === 'number'),
   );
   const line = (values: string[], header: boolean) =>
     values
