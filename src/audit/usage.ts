@@ -96,7 +96,7 @@ function createSseTap(extract: Extractor, maxBytes: number): UsageTap {
     if (data.length > 0 && !tooLong) {
       const payload =
         data.length === 1 ? data[0]! : Buffer.concat(data.flatMap((d, i) => (i ? [NL, d] : [d])));
-      if (usage.model === undefined || payload.includes('"usage')) {
+      if (usage.model === undefined || mayCarryUsage(payload)) {
         const value = parseJson(payload);
         if (isObject(value)) usage = merge(usage, extract(value));
       }
@@ -174,6 +174,25 @@ function createSseTap(extract: Extractor, maxBytes: number): UsageTap {
 }
 
 const NL = Buffer.from('\n');
+
+/**
+ * Whether an event has a `"usage…": {` member, so the many `"usage": null` chunks of an
+ * OpenAI stream with include_usage are skipped without parsing. A false positive (the text
+ * inside a string) only costs a parse.
+ */
+function mayCarryUsage(payload: Buffer): boolean {
+  for (let i = payload.indexOf('"usage'); i !== -1; i = payload.indexOf('"usage', i + 1)) {
+    let j = payload.indexOf(0x22, i + 1); // the key's closing quote
+    if (j === -1) return false;
+    j++;
+    while (payload[j] === 0x20 || payload[j] === 0x09 || payload[j] === 0x0a || payload[j] === 0x0d) j++;
+    if (payload[j] !== 0x3a) continue; // ':'
+    j++;
+    while (payload[j] === 0x20 || payload[j] === 0x09 || payload[j] === 0x0a || payload[j] === 0x0d) j++;
+    if (payload[j] === 0x7b) return true; // '{'
+  }
+  return false;
+}
 
 /**
  * Reads one parsed body or event per provider. Fields absent from it stay undefined, so

@@ -34,7 +34,7 @@ export interface AuditWriter extends AuditSink {
    * sandbox gc first). Call once at start, before serving. Returns how many rows it marked.
    */
   recoverUnfinished(): number;
-  /** resolves once everything queued so far has been committed (or given up on) */
+  /** resolves once everything queued so far has had its commit attempt (failed outcomes may still be retried) */
   flush(): Promise<void>;
   /** commits what is queued and refuses new intents; the database stays open */
   close(): Promise<void>;
@@ -90,8 +90,9 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     writes = [];
     waiters = [];
     if (batch.length > 0 || batchWrites.length > 0) {
+      let ids: number[] | undefined;
       try {
-        const ids = records.batch(() => {
+        ids = records.batch(() => {
           const inserted = batch.map((p) => records.insertIntent(p.row));
           for (const w of batchWrites) {
             if (w.kind === 'outcome') records.finish(w.row);
@@ -99,16 +100,23 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
           }
           return inserted;
         });
-        options.onCommit?.({
-          intents: batch.length,
-          outcomes: batchWrites.filter((w) => w.kind === 'outcome').length,
-          denials: batchWrites.filter((w) => w.kind === 'denied').length,
-        });
-        batch.forEach((p, i) => p.resolve(createEntry(ids[i]!)));
       } catch (cause) {
         const error = writeError(cause);
         for (const p of batch) p.reject(error);
         retry(batchWrites, error);
+      }
+      if (ids) {
+        const committed = ids;
+        batch.forEach((p, i) => p.resolve(createEntry(committed[i]!)));
+        try {
+          options.onCommit?.({
+            intents: batch.length,
+            outcomes: batchWrites.filter((w) => w.kind === 'outcome').length,
+            denials: batchWrites.filter((w) => w.kind === 'denied').length,
+          });
+        } catch {
+          // a metrics hook must not turn a commit into a failure
+        }
       }
     }
     for (const w of done) w();
