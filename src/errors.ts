@@ -27,6 +27,9 @@ export const ERROR_CODES = {
   AIRLOCK_ERR_POLICY_DENIED: 'a proxied request was refused by the network profile or endpoint rules (403)',
   AIRLOCK_ERR_BAD_REQUEST: 'a proxied request was malformed: path, method or host (400)',
   AIRLOCK_ERR_UNKNOWN_SERVICE: 'a /proxy/<service> route named no known service (404)',
+  AIRLOCK_ERR_AUDIT_WRITE:
+    'the audit row could not be committed, so the request was not forwarded (HTTP 503)',
+  AIRLOCK_ERR_AUDIT_QUERY: 'an audit query (--query or --sql) is unknown, fails, or tries to write',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
