@@ -1,6 +1,7 @@
 import type { CliIo, Command } from './command.js';
 import { renderCliError } from './render-error.js';
 import { AirlockError } from '../errors.js';
+import { auditCommand } from './audit.js';
 import { doctorCommand } from './doctor.js';
 import { gcCommand } from './gc.js';
 import { profilesCommand } from './profiles.js';
@@ -8,7 +9,14 @@ import { servicesCommand } from './services.js';
 import { runCommand } from './run.js';
 
 /** Every command, one file each. */
-const COMMANDS: Command[] = [runCommand, doctorCommand, gcCommand, servicesCommand, profilesCommand];
+const COMMANDS: Command[] = [
+  runCommand,
+  auditCommand,
+  servicesCommand,
+  profilesCommand,
+  doctorCommand,
+  gcCommand,
+];
 
 export function topLevelHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,12 +1,7 @@
 import { BUILTIN_SERVICES } from '../catalogue/builtin.js';
 import { createCatalogue, type Catalogue } from '../catalogue/catalogue.js';
 import type { Service } from '../catalogue/service.js';
-import {
-  normalizeHost,
-  validateEndpoints,
-  validateProfiles,
-  type PolicyIssue,
-} from '../policy/index.js';
+import { normalizeHost, validateEndpoints, validateProfiles, type PolicyIssue } from '../policy/index.js';
 import { parsePool } from '../net/address-pool.js';
 import { toService } from './custom-service.js';
 import type { AirlockConfig } from './schema.js';
