@@ -34,4 +34,13 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // plain-JS guest programs (SDK fixtures run as children, outside the TypeScript project)
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false, project: false, program: null },
+      globals: { process: 'readonly', console: 'readonly' },
+    },
+  },
 );
