@@ -30,6 +30,14 @@ export const ERROR_CODES = {
   AIRLOCK_ERR_AUDIT_WRITE:
     'the audit row could not be committed, so the request was not forwarded (HTTP 503)',
   AIRLOCK_ERR_AUDIT_QUERY: 'an audit query (--query or --sql) is unknown, fails, or tries to write',
+  AIRLOCK_ERR_PROXY_BAD_REQUEST: 'the proxy refused a malformed request',
+  AIRLOCK_ERR_PROXY_UNKNOWN_SERVICE: 'the request named a service this sandbox has no route for',
+  AIRLOCK_ERR_PROXY_CREDENTIAL: "the request carried a credential other than this sandbox's placeholder",
+  AIRLOCK_ERR_PROXY_AUDIT: 'the audit record could not be written, so the request was not forwarded',
+  AIRLOCK_ERR_PROXY_UPSTREAM: 'the upstream could not be reached or answered with something unusable',
+  AIRLOCK_ERR_PROXY_TLS: "the upstream's TLS certificate could not be verified",
+  AIRLOCK_ERR_PROXY_TIMEOUT: 'the upstream did not answer in time',
+  AIRLOCK_ERR_PROXY_LISTEN: 'the proxy could not listen on the requested address',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -25,7 +25,9 @@ export async function bundleForGuest(t: TestContext, fixture: string): Promise<s
     target: 'node20',
     logLevel: 'silent',
     // some SDK dependencies are CommonJS and call require(); give the ESM bundle one
-    banner: { js: "import { createRequire as __airlockCreateRequire } from 'node:module'; const require = __airlockCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __airlockCreateRequire } from 'node:module'; const require = __airlockCreateRequire(import.meta.url);",
+    },
   });
   chmodSync(outfile, 0o644);
   return outfile;
