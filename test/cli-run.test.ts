@@ -62,12 +62,31 @@ test('Ctrl-C reaches the guest and the sandbox is torn down', { skip: needsRoot 
   assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0 });
 });
 
-test('flags that are not built yet, unknown flags and a missing command are refused clearly', async () => {
-  const cred = await runCli(['run', '--cred', 'OPENAI_API_KEY', '--', 'true']);
-  assert.equal(cred.status, 1);
-  assert.match(cred.stderr, /--cred is not built yet \[AIRLOCK_ERR_NOT_YET\]/);
-  const profile = await runCli(['run', '--profile', 'llm-only', '--', 'true']);
-  assert.match(profile.stderr, /--profile is not built yet/);
+test('bad credentials, profiles, flags and a missing command are refused clearly', async () => {
+  const literal = 'sk-literal-CANARY-0f9e8d7c';
+  const lit = await runCli(['run', '--cred', `OPENAI_API_KEY=${literal}`, '--', 'true']);
+  assert.equal(lit.status, 1);
+  assert.match(lit.stderr, /literal secret is refused \(on a command line it shows in ps/);
+  assert.ok(!lit.stderr.includes(literal), 'the refused literal is never echoed');
+  const unset = await runCli(['run', '--cred', 'OPENAI_API_KEY=env:AIRLOCK_TEST_UNSET_VAR', '--', 'true']);
+  assert.match(
+    unset.stderr,
+    /credential OPENAI_API_KEY: variable AIRLOCK_TEST_UNSET_VAR is not set \[AIRLOCK_ERR_SECRET_SOURCE\]/,
+  );
+  const unknownCred = await runCli(['run', '--cred', 'NOT_A_SERVICE_KEY', '--', 'true'], {
+    NOT_A_SERVICE_KEY: 'x',
+  });
+  assert.match(unknownCred.stderr, /no service takes the credential NOT_A_SERVICE_KEY/);
+  const profile = await runCli(['run', '--profile', 'no-such-profile', '--', 'true']);
+  assert.equal(profile.status, 1);
+  assert.match(profile.stderr, /no-such-profile[\s\S]*llm-only/);
+  const mismatch = await runCli(['run', '--profile', 'github', '--cred', 'OPENAI_API_KEY', '--', 'true'], {
+    OPENAI_API_KEY: 'sk-x',
+  });
+  assert.match(
+    mismatch.stderr,
+    /credential OPENAI_API_KEY is for api\.openai\.com .*profile "github" does not allow/,
+  );
   const unknown = await runCli(['run', '--bogus', '--', 'true']);
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown flag --bogus.*\n.*valid flags: --profile, --cred/);

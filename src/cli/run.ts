@@ -1,6 +1,8 @@
 import { AirlockError } from '../errors.js';
 import { parseEnvAssignments } from '../sandbox/guest-env.js';
-import { Sandbox } from '../sandbox/sandbox.js';
+import { airlockHome } from '../config/env-vars.js';
+import { loadConfig } from '../config/load-config.js';
+import { launchSandbox } from '../sandbox/launch.js';
 import type { CliIo, Command } from './command.js';
 import { listFlag, parseFlags, stringFlag } from './flags.js';
 
@@ -8,6 +10,7 @@ const FLAGS = {
   profile: { value: true, multiple: true },
   cred: { value: true, multiple: true },
   config: { value: true },
+  'allow-endpoint': { value: true, multiple: true },
   env: { value: true, multiple: true },
   name: { value: true },
   user: { value: true },
@@ -21,10 +24,14 @@ gateway on the proxy port, its own PID and mount namespace, an unprivileged user
 capabilities, and a clean environment. The sandbox is removed when CMD exits.
 
 Flags:
-  --profile NAME      network profile (repeatable) [not built yet]
-  --cred NAME[=SRC]   grant a credential: from the environment, env:VAR or file:PATH
-                      (repeatable) [not built yet]
-  --config FILE       configuration file
+  --profile NAME      network profile (repeatable, composes): deny-all, llm-only, github,
+                      open, or one from the config file; see \`airlock profiles\`
+  --cred NAME[=SRC]   grant a credential: NAME reads $NAME, NAME=env:VAR, NAME=file:PATH
+                      (repeatable); the guest gets a placeholder and base URL instead
+  --allow-endpoint S:METHOD:/PATH
+                      allow only these endpoints of service S (repeatable), e.g.
+                      openai:POST:/v1/chat/completions
+  --config FILE       configuration file (default: $AIRLOCK_CONFIG, else /etc/airlock/config.json)
   --env K=V           set a variable in the guest (repeatable)
   --name NAME         a label for the sandbox
   --user USER         guest user: NAME, UID or UID:GID (default: the sudo caller, else nobody)
@@ -48,13 +55,6 @@ export const runCommand: Command = {
       io.stdout.write(HELP);
       return 0;
     }
-    for (const notYet of ['profile', 'cred', 'config'] as const) {
-      if (flags[notYet] !== undefined) {
-        throw new AirlockError('AIRLOCK_ERR_NOT_YET', `airlock run --${notYet} is not built yet`, {
-          hint: 'leave it out for now; sandboxes currently reach nothing but their gateway',
-        });
-      }
-    }
     if (rest.length === 0) {
       throw new AirlockError('AIRLOCK_ERR_USAGE', 'airlock run: no command given', {
         hint: 'airlock run [flags] -- CMD [ARGS...]',
@@ -62,12 +62,20 @@ export const runCommand: Command = {
     }
     const env = parseEnvAssignments(listFlag(flags, 'env'));
     const workdir = stringFlag(flags, 'workdir') ?? process.cwd();
-    const sandbox = await Sandbox.create({
+    const launched = await launchSandbox({
+      config: loadConfig(stringFlag(flags, 'config'), { env: io.env }),
+      credentials: listFlag(flags, 'cred'),
+      profiles: listFlag(flags, 'profile'),
+      allowEndpoints: listFlag(flags, 'allow-endpoint'),
+      home: airlockHome(io.env),
       name: stringFlag(flags, 'name'),
       user: stringFlag(flags, 'user'),
       env,
       invokingEnv: io.env,
+      logStream: io.stderr,
     });
+    for (const warning of launched.warnings) io.stderr.write(`airlock: warning: ${warning}\n`);
+    const { sandbox } = launched;
     let status: number | null = null;
     try {
       const guest = sandbox.spawn(rest, { cwd: workdir, stdio: 'inherit' });
@@ -80,7 +88,7 @@ export const runCommand: Command = {
       }
       return status;
     } finally {
-      await sandbox.close(status);
+      await launched.close(status);
     }
   },
 };

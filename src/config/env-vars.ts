@@ -10,6 +10,8 @@ export const ENV = {
   /** set by sudo: the invoking user, the default guest user */
   sudoUid: 'SUDO_UID',
   sudoGid: 'SUDO_GID',
+  /** proxy log level: fatal, error, warn (default), info, debug */
+  logLevel: 'AIRLOCK_LOG_LEVEL',
 } as const;
 
 export const DEFAULT_HOME = '/var/lib/airlock';

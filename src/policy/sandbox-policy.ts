@@ -5,7 +5,13 @@ import { parseEndpointFlag, parseEndpointRule, type EndpointRule } from './endpo
 import { formatHostPattern, hostMatches, parseHostPattern, type HostPattern } from './host.js';
 import { formatIssuePath } from './issues.js';
 import { validateEndpoints, validateProfiles } from './profile-validation.js';
-import { OPEN_WARNING, presetHosts, presetProfile, type ProfileDefinition } from './profiles.js';
+import {
+  OPEN_WARNING,
+  PRESET_PROFILES,
+  presetHosts,
+  presetProfile,
+  type ProfileDefinition,
+} from './profiles.js';
 
 export interface SandboxPolicyOptions {
   catalogue: Catalogue;
@@ -75,7 +81,12 @@ function collect(
   seen.add(name);
   const preset = presetProfile(name);
   const def = preset ?? custom[name];
-  if (!def) throw new AirlockError('AIRLOCK_ERR_PROFILE', `unknown profile "${name}"`);
+  if (!def) {
+    const known = [...PRESET_PROFILES.map((p) => p.name), ...Object.keys(custom)];
+    throw new AirlockError('AIRLOCK_ERR_PROFILE', `unknown profile "${name}"`, {
+      hint: `profiles: ${known.join(', ')} (see airlock profiles)`,
+    });
+  }
   for (const parent of def.extends ?? []) collect(parent, custom, catalogue, acc, seen);
   const hosts = preset ? presetHosts(preset, catalogue) : (def.hosts ?? []);
   for (const h of hosts) {

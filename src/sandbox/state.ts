@@ -10,7 +10,8 @@ export interface State {
   close(): void;
 }
 
-export function openState(home = airlockHome()): State {
-  const db = openDatabase({ home });
+/** Opens the state directory; `synchronous` comes from the config's `audit.synchronous`. */
+export function openState(home = airlockHome(), synchronous: 'FULL' | 'NORMAL' = 'FULL'): State {
+  const db = openDatabase({ home, synchronous });
   return { home, db, sandboxes: new SandboxRecords(db), close: () => db.close() };
 }

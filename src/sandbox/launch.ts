@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import { createAuditWriter, type AuditWriter } from '../audit/writer.js';
+import { createUsageTap } from '../audit/usage.js';
+import type { Service } from '../catalogue/service.js';
+import { parseCredFlag, resolveSecretSource, type LoadedConfig, type SecretSource } from '../config/index.js';
+import { ENV } from '../config/env-vars.js';
+import { parseConfig } from '../config/load-config.js';
+import { AirlockError } from '../errors.js';
+import { createSandboxPolicy, evaluate, type SandboxPolicy } from '../policy/index.js';
+import {
+  guestVariables,
+  makePlaceholder,
+  startProxy,
+  type AuthorizeDecision,
+  type RunningProxy,
+  type ServiceCredential,
+} from '../proxy/index.js';
+import { Sandbox, type SandboxOptions } from './sandbox.js';
+import { assertRoot } from './privileges.js';
+import { openState, type State } from './state.js';
+
+/** What `airlock run` (or a library user) asks for. */
+export interface LaunchOptions extends Pick<
+  SandboxOptions,
+  'name' | 'user' | 'env' | 'invokingEnv' | 'home'
+> {
+  /** the loaded config file (omitted = every default) */
+  config?: LoadedConfig;
+  /** `--cred` values: `NAME`, `NAME=env:VAR`, `NAME=file:PATH` (added to the config's) */
+  credentials?: readonly string[];
+  /** `--profile` names */
+  profiles?: readonly string[];
+  /** `--allow-endpoint service:METHOD:/path` values */
+  allowEndpoints?: readonly string[];
+  /** where the proxy logs (omitted = stderr) */
+  logStream?: NodeJS.WritableStream;
+}
+
+/** A sandbox with its proxy listening and its audit log open. */
+export interface LaunchedSandbox {
+  sandbox: Sandbox;
+  policy: SandboxPolicy;
+  /** `http://<gateway>:<port>` */
+  proxyUrl: string;
+  /** lines to show the user before the guest starts (e.g. the `open` profile warning) */
+  warnings: readonly string[];
+  /** stops the proxy, flushes the audit log, removes the sandbox */
+  close(exitStatus: number | null): Promise<void>;
+}
+
+/** The requested credentials by name → source: the config's, then `--cred` (which overrides). */
+function credentialSources(options: LaunchOptions, loaded: LoadedConfig): Map<string, SecretSource | string> {
+  const sources = new Map<string, SecretSource | string>(Object.entries(loaded.config.credentials));
+  for (const flag of options.credentials ?? []) {
+    const { name, source } = parseCredFlag(flag);
+    sources.set(name, source);
+  }
+  return sources;
+}
+
+function readCaFiles(paths: readonly string[]): string[] {
+  return paths.map((path) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (cause) {
+      throw new AirlockError('AIRLOCK_ERR_CONFIG', `upstreamCa: cannot read ${path}`, { cause });
+    }
+  });
+}
+
+/** Maps a policy decision to the proxy's authorize answer. */
+function authorizer(policy: SandboxPolicy) {
+  return (req: { service: string; method: string; rawTarget: string }): AuthorizeDecision => {
+    const d = evaluate(policy, {
+      kind: 'service',
+      service: req.service,
+      method: req.method,
+      target: req.rawTarget,
+    });
+    if (d.allow) return { allow: true, path: d.target ?? '/' };
+    return { allow: false, status: d.status, type: d.type, message: d.message };
+  };
+}
+
+/**
+ * Builds the enforced unit: policy (profiles + endpoint rules + credentials) → sandbox →
+ * proxy on the sandbox's gateway (injecting credentials, auditing every request) → the
+ * guest's placeholders and base URLs. Fails closed: on any error everything made is removed.
+ */
+export async function launchSandbox(options: LaunchOptions = {}): Promise<LaunchedSandbox> {
+  const env = options.invokingEnv ?? process.env;
+  const loaded = options.config ?? parseConfig({});
+  const { config, catalogue } = loaded;
+  const sources = credentialSources(options, loaded);
+  // Policy first (names only): a bad flag is reported before anything else, even without root.
+  const policy = createSandboxPolicy({
+    catalogue,
+    profiles: options.profiles ?? [],
+    customProfiles: config.profiles,
+    credentials: [...sources.keys()],
+    endpoints: config.endpoints,
+    allowEndpoints: options.allowEndpoints ?? [],
+  });
+  assertRoot('creating a sandbox');
+  // Only names and origins leave here in messages; the values stay in this process's memory.
+  const secrets = [...sources].map(([name, source]) => resolveSecretSource(name, source, env));
+  const upstreamCa = readCaFiles([
+    ...config.upstreamCa,
+    ...catalogue.services.flatMap((s) => (s.caFile ? [s.caFile] : [])),
+  ]);
+
+  const state: State = openState(options.home, config.audit.synchronous);
+  let audit: AuditWriter | undefined;
+  let sandbox: Sandbox | undefined;
+  let proxy: RunningProxy | undefined;
+  try {
+    audit = createAuditWriter({ db: state.db });
+    audit.recoverUnfinished();
+    sandbox = await Sandbox.create({
+      ...options,
+      state,
+      pool: config.pool,
+      proxyPort: config.proxyPort,
+      profiles: [...policy.profiles],
+      credentials: secrets.map((s) => s.name),
+    });
+    const credentials: Record<string, ServiceCredential> = {};
+    const services: Service[] = [];
+    for (const secret of secrets) {
+      const service = catalogue.byEnvVar(secret.name)!; // the policy checked it exists
+      services.push(service);
+      credentials[service.name] = {
+        envVar: secret.name,
+        secret: secret.value,
+        placeholder: makePlaceholder(service),
+      };
+    }
+    proxy = await startProxy(
+      {
+        sandboxId: sandbox.id,
+        services,
+        credentials,
+        authorize: authorizer(policy),
+        audit,
+        resolve: config.resolve,
+        upstreamCa,
+        timeouts: {
+          connect: config.timeouts.connectMs,
+          headers: config.timeouts.headersMs,
+          bodyIdle: config.timeouts.bodyIdleMs,
+        },
+        logger: { level: env[ENV.logLevel] ?? 'warn', stream: options.logStream ?? process.stderr },
+        usageTap: (service, headers) =>
+          service.usageFormat
+            ? createUsageTap(service.usageFormat, first(headers['content-type']), {
+                contentEncoding: first(headers['content-encoding']),
+              })
+            : undefined,
+      },
+      { host: sandbox.gateway, port: sandbox.proxyPort },
+    );
+    const proxyUrl = `http://${sandbox.gateway}:${sandbox.proxyPort}`;
+    sandbox.setGuestVariables({
+      ...guestVariables(services, credentials, proxyUrl),
+      AIRLOCK_SANDBOX_ID: sandbox.id,
+      AIRLOCK_PROXY_URL: proxyUrl,
+    });
+    const opened = { sandbox, proxy, audit };
+    return {
+      sandbox,
+      policy,
+      proxyUrl,
+      warnings: policy.warnings,
+      async close(exitStatus) {
+        try {
+          await opened.proxy.close();
+          await opened.audit.close();
+        } finally {
+          await opened.sandbox.close(exitStatus);
+          state.close();
+        }
+      },
+    };
+  } catch (error) {
+    await proxy?.close().catch(() => undefined);
+    await audit?.close().catch(() => undefined);
+    await sandbox?.close(null).catch(() => undefined);
+    state.close();
+    throw error;
+  }
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
