@@ -50,5 +50,9 @@ test('placeholders keep the real key prefix SDKs check, and are unique', () => {
 test('OpenAI-compatible providers get the base URL their SDK expects', () => {
   const env = guestVariables([builtin('groq'), builtin('together')], {}, 'http://gw:9090');
   assert.equal(env.GROQ_BASE_URL, 'http://gw:9090/proxy/groq', 'the groq SDK appends /openai/v1 itself');
-  assert.equal(env.TOGETHER_BASE_URL, 'http://gw:9090/proxy/together/v1', 'the together SDK default base ends in /v1');
+  assert.equal(
+    env.TOGETHER_BASE_URL,
+    'http://gw:9090/proxy/together/v1',
+    'the together SDK default base ends in /v1',
+  );
 });
