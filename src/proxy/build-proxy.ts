@@ -54,6 +54,7 @@ export function buildProxy(deps: ProxyDeps): FastifyInstance {
       connectionsCheckingInterval: Math.max(100, Math.min(5_000, timeouts.clientHeaders / 4)),
     },
     return503OnClosing: true,
+    forceCloseConnections: true, // closing a sandbox ends its streams now, not when they finish
     frameworkErrors(err, _request, reply) {
       sendError(reply, 400, errorType('AIRLOCK_ERR_PROXY_BAD_REQUEST'), `malformed request (${err.code})`);
     },
