@@ -3,13 +3,18 @@ import type { Service } from './service.js';
 const bearer = { kind: 'header', header: 'authorization', template: 'Bearer {secret}' } as const;
 const AUTH_HEADERS = ['authorization', 'proxy-authorization'];
 
-/** An OpenAI-compatible Bearer-token LLM provider (the common case). */
+/**
+ * An OpenAI-compatible Bearer-token LLM provider (the common case). `baseUrlSuffix` is what
+ * the provider's SDK expects at the end of its `<NAME>_BASE_URL` (verified for Groq: none,
+ * the SDK appends `/openai/v1/…`; Together: `/v1`, its SDK's default base is `…/v1`).
+ */
 function openAiCompatible(
   name: string,
   title: string,
   envVar: string,
   host: string,
   basePath: string,
+  baseUrlSuffix?: string,
 ): Service {
   return {
     name,
@@ -21,7 +26,12 @@ function openAiCompatible(
     carrier: bearer,
     credentialHeaders: AUTH_HEADERS,
     credentialParams: [],
-    baseUrlVariables: [{ name: `${envVar.replace(/_API_KEY$/, '')}_BASE_URL` }],
+    baseUrlVariables: [
+      {
+        name: `${envVar.replace(/_API_KEY$/, '')}_BASE_URL`,
+        ...(baseUrlSuffix ? { suffix: baseUrlSuffix } : {}),
+      },
+    ],
     placeholderPrefix: 'sk-airlock-',
     placeholderLength: 40,
     llm: true,
@@ -58,7 +68,8 @@ export const BUILTIN_SERVICES: readonly Service[] = [
     carrier: { kind: 'header', header: 'x-api-key', template: '{secret}' },
     credentialHeaders: ['x-api-key', ...AUTH_HEADERS],
     credentialParams: [],
-    // the anthropic SDKs append /v1 themselves
+    // the anthropic SDKs append /v1 themselves; @anthropic-ai/sdk 1.x sends the key as
+    // `Authorization: Bearer`, so both headers are credential headers (x-api-key is injected)
     baseUrlVariables: [{ name: 'ANTHROPIC_BASE_URL' }],
     placeholderPrefix: 'sk-ant-airlock-',
     placeholderLength: 64,
@@ -75,6 +86,9 @@ export const BUILTIN_SERVICES: readonly Service[] = [
     carrier: { kind: 'header', header: 'x-goog-api-key', template: '{secret}' },
     credentialHeaders: ['x-goog-api-key', ...AUTH_HEADERS],
     credentialParams: ['key'],
+    // @google/genai reads GOOGLE_GEMINI_BASE_URL (no version: it appends /v1beta/…) and sends
+    // the key in x-goog-api-key; with both GOOGLE_API_KEY and GEMINI_API_KEY set it warns and
+    // uses GOOGLE_API_KEY (same placeholder, so harmless)
     baseUrlVariables: [{ name: 'GOOGLE_GEMINI_BASE_URL' }],
     placeholderPrefix: 'AIza',
     placeholderLength: 35,
@@ -91,6 +105,8 @@ export const BUILTIN_SERVICES: readonly Service[] = [
     carrier: bearer,
     credentialHeaders: AUTH_HEADERS,
     credentialParams: ['access_token'],
+    // @octokit/rest reads no environment; GITHUB_API_URL is the GitHub Actions convention
+    // scripts pass as `baseUrl`. Octokit sends `token …`, replaced by the Bearer form
     baseUrlVariables: [{ name: 'GITHUB_API_URL' }],
     placeholderPrefix: 'ghp_',
     placeholderLength: 36,
@@ -106,6 +122,8 @@ export const BUILTIN_SERVICES: readonly Service[] = [
     carrier: bearer,
     credentialHeaders: AUTH_HEADERS,
     credentialParams: [],
+    // @huggingface/inference reads no environment and calls router.huggingface.co; scripts
+    // pass `endpointUrl: \`${HF_INFERENCE_ENDPOINT}/v1\`` (the huggingface_hub convention)
     baseUrlVariables: [{ name: 'HF_INFERENCE_ENDPOINT' }],
     placeholderPrefix: 'hf_',
     placeholderLength: 34,
@@ -117,5 +135,5 @@ export const BUILTIN_SERVICES: readonly Service[] = [
   openAiCompatible('openrouter', 'OpenRouter', 'OPENROUTER_API_KEY', 'openrouter.ai', ''),
   openAiCompatible('xai', 'xAI', 'XAI_API_KEY', 'api.x.ai', ''),
   openAiCompatible('deepseek', 'DeepSeek', 'DEEPSEEK_API_KEY', 'api.deepseek.com', ''),
-  openAiCompatible('together', 'Together AI', 'TOGETHER_API_KEY', 'api.together.xyz', ''),
+  openAiCompatible('together', 'Together AI', 'TOGETHER_API_KEY', 'api.together.xyz', '', '/v1'),
 ];

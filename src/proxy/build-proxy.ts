@@ -47,8 +47,14 @@ export function buildProxy(deps: ProxyDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: timeouts.clientRequest,
     connectionTimeout: 0, // an idle SSE stream is not a dead connection; upstream idle is bounded by bodyIdle
-    http: { headersTimeout: timeouts.clientHeaders, maxHeaderSize: MAX_HEADER_BYTES },
+    http: {
+      headersTimeout: timeouts.clientHeaders,
+      maxHeaderSize: MAX_HEADER_BYTES,
+      // how often Node enforces the two client time-outs (its default, 30 s, would let them overshoot)
+      connectionsCheckingInterval: Math.max(100, Math.min(5_000, timeouts.clientHeaders / 4)),
+    },
     return503OnClosing: true,
+    forceCloseConnections: true, // closing a sandbox ends its streams now, not when they finish
     frameworkErrors(err, _request, reply) {
       sendError(reply, 400, errorType('AIRLOCK_ERR_PROXY_BAD_REQUEST'), `malformed request (${err.code})`);
     },

@@ -62,8 +62,8 @@ export function captureLogs(): { stream: PassThrough; text(): string } {
 }
 
 export interface BenchOptions {
-  /** builtin service names (omitted = the seed's five) */
-  services?: string[];
+  /** builtin service names or custom services (omitted = the seed's five) */
+  services?: (string | Service)[];
   handler?: UpstreamHandler;
   /** reuse a CA and upstream (two sandboxes against one fake internet) */
   ca?: TestCa;
@@ -71,6 +71,8 @@ export interface BenchOptions {
   /** extra CAs the proxy trusts (omitted = the bench CA) */
   upstreamCa?: string[];
   sandboxId?: string;
+  /** more `resolve` entries (other origins a test sets up; nothing may fall through to DNS) */
+  extraResolve?: Record<string, string>;
   deps?: Partial<ProxyDeps>;
 }
 
@@ -88,6 +90,8 @@ export interface Bench {
   logs(): string;
   /** every real secret of this bench */
   secrets: string[];
+  /** the credential of a service (throws when there is none) */
+  cred(service: string): ServiceCredential;
 }
 
 export const SEED_SERVICES = ['openai', 'anthropic', 'google', 'github', 'huggingface'];
@@ -95,7 +99,7 @@ export const SEED_SERVICES = ['openai', 'anthropic', 'google', 'github', 'huggin
 /** A CA, a fake upstream for the services' real hostnames, and a proxy on 127.0.0.1 reaching it via `resolve`. */
 export async function startBench(t: After, options: BenchOptions = {}): Promise<Bench> {
   const ca = options.ca ?? createTestCa(t);
-  const catalogue = (options.services ?? SEED_SERVICES).map(builtin);
+  const catalogue = (options.services ?? SEED_SERVICES).map((s) => (typeof s === 'string' ? builtin(s) : s));
   const upstream =
     options.upstream ??
     (await createFakeUpstream({
@@ -115,7 +119,7 @@ export async function startBench(t: After, options: BenchOptions = {}): Promise<
       credentials,
       authorize: allowAll,
       audit: audit.sink,
-      resolve: resolveAll(services),
+      resolve: { ...resolveAll(services), ...options.extraResolve },
       upstreamCa: options.upstreamCa ?? [ca.caPem],
       logger: { level: 'debug', stream: logs.stream },
       ...options.deps,
@@ -135,5 +139,10 @@ export async function startBench(t: After, options: BenchOptions = {}): Promise<
     audit,
     logs: () => logs.text(),
     secrets: Object.values(credentials).map((c) => c.secret),
+    cred(service) {
+      const c = credentials[service];
+      if (!c) throw new Error(`no credential for ${service}`);
+      return c;
+    },
   };
 }

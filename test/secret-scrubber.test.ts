@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { createSecretScrubber } from '../src/proxy/scrubber.js';
+
+async function run(
+  chunks: string[],
+  replacements = [{ secret: 'SECRETKEY', placeholder: 'pl' }],
+): Promise<string> {
+  const scrubber = createSecretScrubber(replacements);
+  const out: Buffer[] = [];
+  scrubber.on('data', (c: Buffer) => out.push(c));
+  for (const c of chunks) scrubber.write(Buffer.from(c));
+  scrubber.end();
+  await once(scrubber, 'end');
+  return Buffer.concat(out).toString();
+}
+
+test('a secret is replaced wherever the chunk boundaries fall', async () => {
+  const text = 'aa SECRETKEY bb SECRETKEYSECRETKEY cc';
+  const expected = 'aa pl bb plpl cc';
+  for (let i = 0; i <= text.length; i++) {
+    assert.equal(await run([text.slice(0, i), text.slice(i)]), expected, `split at ${i}`);
+    for (let j = i; j <= text.length; j += 3) {
+      assert.equal(
+        await run([text.slice(0, i), text.slice(i, j), text.slice(j)]),
+        expected,
+        `split at ${i},${j}`,
+      );
+    }
+  }
+  assert.equal(await run([...text]), expected, 'one byte at a time');
+});
+
+test('near-misses and several secrets', async () => {
+  assert.equal(await run(['SECRETKE', 'Y']), 'pl');
+  assert.equal(await run(['SECRETKE', 'X']), 'SECRETKEX');
+  assert.equal(await run(['SECSECRETKEY']), 'SECpl');
+  assert.equal(await run(['SECRETKE']), 'SECRETKE', 'a held-back prefix is flushed at the end');
+  const two = [
+    { secret: 'alpha-secret', placeholder: 'A' },
+    { secret: 'beta-secret', placeholder: 'B' },
+  ];
+  assert.equal(await run(['x alpha-sec', 'ret y beta-', 'secret z'], two), 'x A y B z');
+});
+
+test('nothing is held back unless it could start a secret, so each event passes at once', async () => {
+  const scrubber = createSecretScrubber([{ secret: 'SECRETKEY', placeholder: 'pl' }]);
+  const got: string[] = [];
+  scrubber.on('data', (c: Buffer) => got.push(c.toString()));
+  scrubber.write(Buffer.from('data: {"n":1}\n\n'));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got, ['data: {"n":1}\n\n']);
+  scrubber.write(Buffer.from('data: SECR'));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got, ['data: {"n":1}\n\n', 'data: '], 'only the possible secret start waits');
+  scrubber.end(Buffer.from('ETKEY\n\n'));
+  await once(scrubber, 'end');
+  assert.equal(got.join(''), 'data: {"n":1}\n\ndata: pl\n\n');
+});
