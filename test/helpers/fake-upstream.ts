@@ -26,7 +26,7 @@ export type UpstreamHandler = (
 ) => void | Promise<void>;
 
 export interface FakeUpstream {
-  host: '127.0.0.1';
+  host: string;
   port: number;
   /** every request, in arrival order */
   requests: RecordedRequest[];
@@ -43,6 +43,8 @@ export interface FakeUpstreamOptions {
   hostnames: string[];
   /** response program (omitted = 200 `{"ok":true}`) */
   handler?: UpstreamHandler;
+  /** where to listen (omitted = 127.0.0.1 on a free port) */
+  listen?: { host: string; port: number };
   /** closed in `t.after` when given */
   t?: { after(fn: () => Promise<void>): void };
 }
@@ -80,7 +82,7 @@ export async function createFakeUpstream(options: FakeUpstreamOptions): Promise<
     });
   });
   const upstream: FakeUpstream = {
-    host: '127.0.0.1',
+    host: options.listen?.host ?? '127.0.0.1',
     port: 0,
     requests,
     connections: 0,
@@ -93,7 +95,9 @@ export async function createFakeUpstream(options: FakeUpstreamOptions): Promise<
   };
   server.on('connection', () => upstream.connections++);
   server.on('tlsClientError', () => {}); // a client that rejects our cert is a test's expectation
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(options.listen?.port ?? 0, options.listen?.host ?? '127.0.0.1', resolve),
+  );
   upstream.port = (server.address() as AddressInfo).port;
   options.t?.after(() => upstream.close());
   return upstream;

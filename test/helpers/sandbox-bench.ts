@@ -1,7 +1,7 @@
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox.js';
@@ -30,7 +30,7 @@ export async function testSandbox(t: TestContext, options: SandboxOptions = {}):
 export function guestFixture(t: TestContext, name: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-fixture-'));
   chmodSync(dir, 0o755);
-  const target = join(dir, name);
+  const target = join(dir, basename(name));
   copyFileSync(fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url)), target);
   chmodSync(target, 0o644);
   t.after(() => rmSync(dir, { recursive: true, force: true }));
