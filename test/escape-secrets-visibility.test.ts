@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -25,30 +26,55 @@ test('the state directory and database are unreadable from the guest', { skip: n
   assert.equal(statSync(home).mode & 0o777, 0o700);
 });
 
-test('nothing of the invoking environment reaches the guest (canary)', { skip: needsRoot }, async (t) => {
-  const canary = `CANARY_${randomBytes(12).toString('hex')}`;
-  const home = tempHome(t);
-  // What the guest can see: its environment, every /proc entry of its PID namespace, and the
-  // usual writable and config places. Printed whole, then grepped here.
-  const look = [
-    'env',
-    'cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" "\\n"',
-    'grep -rs . /etc/resolv.conf /etc/hosts /tmp /var/tmp /dev/shm /run 2>/dev/null | head -c 2000000',
-    'echo END-OF-VIEW',
-  ].join('; ');
-  const child = spawn(process.execPath, ['--import', 'tsx', BIN, 'run', '--', 'sh', '-c', look], {
-    env: { ...process.env, AIRLOCK_HOME: home, OPENAI_API_KEY: canary, AIRLOCK_TEST_CANARY: canary },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  assert.equal(status, 0, err);
-  assert.match(out, /END-OF-VIEW/, 'the guest ran the whole look-around');
-  assert.match(out, /^PATH=/m, 'control: the environment was printed');
-  assert.ok(!out.includes(canary), 'the canary leaked into the guest');
-  assert.ok(!err.includes(canary), 'the canary leaked into airlock output');
-  assert.doesNotMatch(out, /^(OPENAI_API_KEY|AIRLOCK_TEST_CANARY|AIRLOCK_HOME)=/m);
-});
+test(
+  'no real key or invoking variable reaches the guest, argv or output (canary)',
+  { skip: needsRoot },
+  async (t) => {
+    const canary = `CANARY_${randomBytes(12).toString('hex')}`;
+    const home = tempHome(t);
+    // What the guest can see: its environment, every /proc entry of its PID namespace, and the
+    // usual writable and config places. Printed whole, then grepped here.
+    const look = [
+      'env',
+      'cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" "\\n"',
+      'grep -rs . /etc/resolv.conf /etc/hosts /tmp /var/tmp /dev/shm /run 2>/dev/null | head -c 2000000',
+      'echo END-OF-VIEW',
+      'sleep 2',
+    ].join('; ');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', BIN, 'run', '--cred', 'OPENAI_API_KEY', '--', 'sh', '-c', look],
+      {
+        env: { ...process.env, AIRLOCK_HOME: home, OPENAI_API_KEY: canary, AIRLOCK_TEST_CANARY: canary },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    let argvChecked = false;
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (!argvChecked && out.includes('END-OF-VIEW')) {
+        argvChecked = true;
+        // while the sandbox runs: no process on the host carries the key in its argv
+        for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+          let cmdline = '';
+          try {
+            cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+          } catch {
+            continue; // exited meanwhile
+          }
+          assert.ok(!cmdline.includes(canary), `the real key is in the argv of pid ${pid}`);
+        }
+      }
+    });
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(status, 0, err);
+    assert.ok(argvChecked, 'control: argv was checked while the guest ran');
+    assert.match(out, /^OPENAI_API_KEY=sk-airlock-/m, 'control: the guest holds the placeholder');
+    assert.ok(!out.includes(canary), 'the canary leaked into the guest');
+    assert.ok(!err.includes(canary), 'the canary leaked into airlock output');
+    assert.doesNotMatch(out, /^(AIRLOCK_TEST_CANARY|AIRLOCK_HOME)=/m);
+  },
+);
