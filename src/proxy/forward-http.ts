@@ -89,8 +89,7 @@ async function forwardHttp(ctx: ForwardContext, req: IncomingMessage, res: Serve
     method,
     path: target.path,
     headers: headers.flat(),
-    agent: false,
-    // dial the address the guard checked, never a fresh DNS answer
+    // no agent: every request dials the address the guard checked, never a fresh DNS answer
     createConnection: (_options, done) => {
       dialChecked(deps.forwardProxy!, decision.ip, target.port, ctx.timeouts.connect).then(
         (socket) => done(null, socket),
