@@ -37,6 +37,10 @@ export const ERROR_CODES = {
   AIRLOCK_ERR_PROXY_UPSTREAM: 'the upstream could not be reached or answered with something unusable',
   AIRLOCK_ERR_PROXY_TLS: "the upstream's TLS certificate could not be verified",
   AIRLOCK_ERR_PROXY_TIMEOUT: 'the upstream did not answer in time',
+  AIRLOCK_ERR_PROXY_HOST_DENIED: 'the forward proxy refused a host the sandbox profiles do not allow',
+  AIRLOCK_ERR_PROXY_FORBIDDEN_ADDRESS: 'the host resolved to an address the forward proxy never connects to',
+  AIRLOCK_ERR_PROXY_USE_BASE_URL:
+    'a credential host was asked for through the forward proxy instead of its base URL',
   AIRLOCK_ERR_PROXY_LISTEN: 'the proxy could not listen on the requested address',
 } as const;
 

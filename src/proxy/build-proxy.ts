@@ -7,7 +7,12 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { isAirlockError } from '../errors.js';
+import { createConnectHandler } from './connect-tunnel.js';
 import { createUpstreamDispatcher } from './dispatcher.js';
+import { createEgressGuard } from './egress-guard.js';
+import type { ForwardContext } from './forward-context.js';
+import { createForwardHttpHandler } from './forward-http.js';
+import { createProxyServer } from './proxy-server.js';
 import { createProxyLogger } from './logger.js';
 import { errorType, sendAirlockError, sendError } from './proxy-error.js';
 import { createReverseHandler } from './reverse-route.js';
@@ -22,13 +27,11 @@ export const DEFAULT_TIMEOUTS: Required<ProxyTimeouts> = {
   clientRequest: 15 * 60_000,
 };
 
-/** Request header block limit in bytes (Node's default, stated so it cannot drift). */
-const MAX_HEADER_BYTES = 16 * 1024;
-
 /**
  * One sandbox's proxy as a fastify app, not yet listening (tests use `inject`; `startProxy`
- * binds it to the gateway). Bodies are never parsed: the `*` parser hands the raw stream on,
- * so there is no body limit to hit and nothing is buffered.
+ * binds it to the gateway). The reverse route is a fastify route; the forward proxy
+ * (absolute-form and CONNECT) sits beside it on the same server. Bodies are never parsed: the
+ * `*` parser hands the raw stream on, so there is no body limit to hit and nothing is buffered.
  */
 export function buildProxy(deps: ProxyDeps): FastifyInstance {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
@@ -41,18 +44,29 @@ export function buildProxy(deps: ProxyDeps): FastifyInstance {
     bodyTimeout: timeouts.bodyIdle,
   });
 
+  const forwardContext: ForwardContext = {
+    deps,
+    logger,
+    timeouts,
+    guard: createEgressGuard({
+      forward: deps.forwardProxy,
+      resolve: deps.resolve ?? {},
+      services: deps.services,
+      credentials: deps.credentials,
+    }),
+  };
+
   const app: FastifyInstance = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     loggerInstance: logger,
     // fastify's request logs include the URL (and so a query); the proxy logs its own summaries
     logController: new LogController({ disableRequestLogging: true }),
-    requestTimeout: timeouts.clientRequest,
-    connectionTimeout: 0, // an idle SSE stream is not a dead connection; upstream idle is bounded by bodyIdle
-    http: {
-      headersTimeout: timeouts.clientHeaders,
-      maxHeaderSize: MAX_HEADER_BYTES,
-      // how often Node enforces the two client time-outs (its default, 30 s, would let them overshoot)
-      connectionsCheckingInterval: Math.max(100, Math.min(5_000, timeouts.clientHeaders / 4)),
-    },
+    serverFactory: (reverse) =>
+      createProxyServer({
+        timeouts,
+        reverse,
+        forward: createForwardHttpHandler(forwardContext),
+        connect: createConnectHandler(forwardContext),
+      }),
     return503OnClosing: true,
     forceCloseConnections: true, // closing a sandbox ends its streams now, not when they finish
     frameworkErrors(err, _request, reply) {

@@ -152,7 +152,12 @@ export async function forward(options: ForwardOptions, reply: FastifyReply): Pro
     if (value !== undefined) headers[name] = scrubHeaderValue(value, options.replacements);
   }
 
-  const usage = options.usageTap?.(service, headers);
+  let usage: UsageReader | undefined;
+  try {
+    usage = options.usageTap?.(service, headers);
+  } catch (err) {
+    logger.error({ err, service: service.name }, 'usage tap failed; usage not recorded');
+  }
   const tap = createTap((chunk) => {
     bytesIn += chunk.length;
     try {

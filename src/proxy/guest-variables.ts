@@ -23,3 +23,20 @@ export function guestVariables(
   }
   return env;
 }
+
+/**
+ * The forward-proxy variables, upper and lower case (tools read either): everything goes
+ * through the proxy except the proxy itself, so base-URL calls stay direct.
+ */
+export function proxyVariables(proxyBaseUrl: string): Record<string, string> {
+  const url = proxyBaseUrl.replace(/\/+$/, '');
+  const host = new URL(url).hostname;
+  return {
+    HTTP_PROXY: url,
+    HTTPS_PROXY: url,
+    http_proxy: url,
+    https_proxy: url,
+    NO_PROXY: host,
+    no_proxy: host,
+  };
+}

@@ -8,6 +8,7 @@ import {
   injectCredential,
   withoutCredentialParams,
 } from './credentials.js';
+import { recordDenial } from './audit-record.js';
 import { forward } from './forward.js';
 import { forwardableRequestHeaders, headerPairs } from './headers.js';
 import { errorType, sendError } from './proxy-error.js';
@@ -58,13 +59,13 @@ export function createReverseHandler(options: ReverseRouteOptions) {
     const service = target ? services.get(target.service) : undefined;
 
     const refuse = (intent: Partial<RequestIntent>, status: number, type: string, message: string) => {
-      const record = { sandboxId: deps.sandboxId, method, host: '', path: '', startedAt, ...intent };
-      try {
-        deps.audit.denied({ ...record, status, reason: type });
-      } catch (err) {
-        logger.error({ err }, 'audit denial could not be recorded');
-      }
-      logger.info({ service: record.service, method, status, type }, 'refused');
+      recordDenial(
+        deps.audit,
+        logger,
+        { sandboxId: deps.sandboxId, method, host: '', path: '', startedAt, ...intent },
+        status,
+        type,
+      );
       sendError(reply, status, type, message);
     };
 

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AuditSink, LlmUsage } from '../audit/sink.js';
 import type { Service } from '../catalogue/service.js';
 
@@ -54,6 +55,22 @@ export interface ProxyLoggerOptions {
   stream?: NodeJS.WritableStream;
 }
 
+/**
+ * The forward proxy (`HTTP_PROXY`/`HTTPS_PROXY`: absolute-form HTTP and `CONNECT`) for hosts
+ * without credentials. Every network decision is a hook, so tests inject a resolver and a
+ * dialer and no packet can leave the machine.
+ */
+export interface ForwardProxyDeps {
+  /** may the guest reach `host` (lowercase, no trailing dot) on `port` (the profiles decide) */
+  allowHost(host: string, port: number): boolean;
+  /** addresses never dialled unless the admin pinned the host in `resolve` (SSRF guard) */
+  isForbiddenAddress(ip: string): boolean;
+  /** every address of a hostname (omitted = the system resolver) */
+  lookup?(hostname: string): Promise<string[]>;
+  /** opens a TCP connection to a checked address (omitted = net.connect) */
+  dial?(ip: string, port: number): Promise<Duplex>;
+}
+
 /** Everything one sandbox's proxy needs; the sandbox builds it (the proxy never imports sandbox/). */
 export interface ProxyDeps {
   /** the sandbox this listener belongs to (its identity in the audit log) */
@@ -72,6 +89,8 @@ export interface ProxyDeps {
   timeouts?: ProxyTimeouts;
   /** omitted = info to stdout */
   logger?: ProxyLoggerOptions;
+  /** the forward proxy (omitted = absolute-form requests and CONNECT are refused) */
+  forwardProxy?: ForwardProxyDeps;
   /** usage extraction hook (omitted or returning undefined = no usage recorded) */
   usageTap?(
     service: Service,

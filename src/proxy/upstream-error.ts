@@ -19,6 +19,14 @@ export function classifyUpstreamError(err: unknown, host: string): AirlockError 
   if (TIMEOUTS.has(code)) {
     return proxyError('AIRLOCK_ERR_PROXY_TIMEOUT', 504, `upstream ${host} did not answer in time (${code})`);
   }
+  if (code === 'UND_ERR_INVALID_ARG') {
+    // a header or method Node's parser let through but the HTTP client will not send
+    return proxyError(
+      'AIRLOCK_ERR_PROXY_BAD_REQUEST',
+      400,
+      'the request has a method or header that cannot be forwarded',
+    );
+  }
   if (code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') {
     return proxyError(
       'AIRLOCK_ERR_PROXY_BAD_REQUEST',
