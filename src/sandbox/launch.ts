@@ -6,12 +6,20 @@ import { parseCredFlag, resolveSecretSource, type LoadedConfig, type SecretSourc
 import { ENV } from '../config/env-vars.js';
 import { parseConfig } from '../config/load-config.js';
 import { AirlockError } from '../errors.js';
-import { createSandboxPolicy, evaluate, type SandboxPolicy } from '../policy/index.js';
+import {
+  classifyAddress,
+  createSandboxPolicy,
+  evaluate,
+  parseIpLiteral,
+  type SandboxPolicy,
+} from '../policy/index.js';
 import {
   guestVariables,
   makePlaceholder,
   startProxy,
+  proxyVariables,
   type AuthorizeDecision,
+  type ForwardProxyDeps,
   type RunningProxy,
   type ServiceCredential,
 } from '../proxy/index.js';
@@ -66,6 +74,17 @@ function readCaFiles(paths: readonly string[]): string[] {
       throw new AirlockError('AIRLOCK_ERR_CONFIG', `upstreamCa: cannot read ${path}`, { cause });
     }
   });
+}
+
+/** The forward proxy's questions, answered by the policy (the proxy resolves and dials). */
+function forwardPolicy(policy: SandboxPolicy): ForwardProxyDeps {
+  return {
+    allowHost: (host, port) => evaluate(policy, { kind: 'forward', host, port, method: 'CONNECT' }).allow,
+    isForbiddenAddress: (ip) => {
+      const address = parseIpLiteral(ip);
+      return address === null || classifyAddress(address).forbidden;
+    },
+  };
 }
 
 /** Maps a policy decision to the proxy's authorize answer. */
@@ -135,6 +154,10 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
         placeholder: makePlaceholder(service),
       };
     }
+    // the forward proxy serves the profiles' hosts (HTTP_PROXY/HTTPS_PROXY in the guest)
+    // (with no profile the only hosts are the credentials' own, which go through base URLs)
+    const forwardOn =
+      policy.open || policy.hosts.some((h) => h.kind !== 'exact' || !policy.credentialHosts.has(h.host));
     proxy = await startProxy(
       {
         sandboxId: sandbox.id,
@@ -149,6 +172,7 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
           headers: config.timeouts.headersMs,
           bodyIdle: config.timeouts.bodyIdleMs,
         },
+        forwardProxy: forwardOn ? forwardPolicy(policy) : undefined,
         logger: { level: env[ENV.logLevel] ?? 'warn', stream: options.logStream ?? process.stderr },
         usageTap: (service, headers) =>
           service.usageFormat
@@ -162,6 +186,7 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
     const proxyUrl = `http://${sandbox.gateway}:${sandbox.proxyPort}`;
     sandbox.setGuestVariables({
       ...guestVariables(services, credentials, proxyUrl),
+      ...(forwardOn ? proxyVariables(proxyUrl) : {}),
       AIRLOCK_SANDBOX_ID: sandbox.id,
       AIRLOCK_PROXY_URL: proxyUrl,
     });
