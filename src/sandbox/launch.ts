@@ -6,23 +6,16 @@ import { parseCredFlag, resolveSecretSource, type LoadedConfig, type SecretSourc
 import { ENV } from '../config/env-vars.js';
 import { parseConfig } from '../config/load-config.js';
 import { AirlockError } from '../errors.js';
-import {
-  classifyAddress,
-  createSandboxPolicy,
-  evaluate,
-  parseIpLiteral,
-  type SandboxPolicy,
-} from '../policy/index.js';
+import { createSandboxPolicy, type SandboxPolicy } from '../policy/index.js';
 import {
   guestVariables,
   makePlaceholder,
   startProxy,
   proxyVariables,
-  type AuthorizeDecision,
-  type ForwardProxyDeps,
   type RunningProxy,
   type ServiceCredential,
 } from '../proxy/index.js';
+import { authorizer, forwardPolicy } from './proxy-policy.js';
 import { Sandbox, type SandboxOptions } from './sandbox.js';
 import { assertRoot } from './privileges.js';
 import { openState, type State } from './state.js';
@@ -74,31 +67,6 @@ function readCaFiles(paths: readonly string[]): string[] {
       throw new AirlockError('AIRLOCK_ERR_CONFIG', `upstreamCa: cannot read ${path}`, { cause });
     }
   });
-}
-
-/** The forward proxy's questions, answered by the policy (the proxy resolves and dials). */
-function forwardPolicy(policy: SandboxPolicy): ForwardProxyDeps {
-  return {
-    allowHost: (host, port) => evaluate(policy, { kind: 'forward', host, port, method: 'CONNECT' }).allow,
-    isForbiddenAddress: (ip) => {
-      const address = parseIpLiteral(ip);
-      return address === null || classifyAddress(address).forbidden;
-    },
-  };
-}
-
-/** Maps a policy decision to the proxy's authorize answer. */
-function authorizer(policy: SandboxPolicy) {
-  return (req: { service: string; method: string; rawTarget: string }): AuthorizeDecision => {
-    const d = evaluate(policy, {
-      kind: 'service',
-      service: req.service,
-      method: req.method,
-      target: req.rawTarget,
-    });
-    if (d.allow) return { allow: true, path: d.target ?? '/' };
-    return { allow: false, status: d.status, type: d.type, message: d.message };
-  };
 }
 
 /**

@@ -1,0 +1,32 @@
+import { classifyAddress, evaluate, parseIpLiteral, type SandboxPolicy } from '../policy/index.js';
+import type { AuthorizeDecision, AuthorizeRequest, ForwardProxyDeps } from '../proxy/index.js';
+
+/*
+ * The proxy asks, the policy answers: these adapters are the only place the two meet, so the
+ * decision a test checks is the decision airlock enforces.
+ */
+
+/** The forward proxy's questions, answered by the policy (the proxy resolves and dials). */
+export function forwardPolicy(policy: SandboxPolicy): ForwardProxyDeps {
+  return {
+    allowHost: (host, port) => evaluate(policy, { kind: 'forward', host, port, method: 'CONNECT' }).allow,
+    isForbiddenAddress: (ip) => {
+      const address = parseIpLiteral(ip);
+      return address === null || classifyAddress(address).forbidden;
+    },
+  };
+}
+
+/** Maps a policy decision to the proxy's authorize answer. */
+export function authorizer(policy: SandboxPolicy) {
+  return (req: AuthorizeRequest): AuthorizeDecision => {
+    const d = evaluate(policy, {
+      kind: 'service',
+      service: req.service,
+      method: req.method,
+      target: req.rawTarget,
+    });
+    if (d.allow) return { allow: true, path: d.target ?? '/' };
+    return { allow: false, status: d.status, type: d.type, message: d.message };
+  };
+}
