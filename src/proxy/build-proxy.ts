@@ -39,6 +39,7 @@ export function buildProxy(deps: ProxyDeps): FastifyInstance {
   const dispatcher = createUpstreamDispatcher({
     resolve: deps.resolve ?? {},
     upstreamCa: deps.upstreamCa ?? [],
+    hostCa: deps.hostCa ?? {},
     connectTimeout: timeouts.connect,
     headersTimeout: timeouts.headers,
     bodyTimeout: timeouts.bodyIdle,

@@ -6,6 +6,8 @@ export interface UpstreamDispatcherOptions {
   resolve?: Readonly<Record<string, string>>;
   /** extra PEM CAs, trusted in addition to the system ones */
   upstreamCa?: readonly string[];
+  /** extra PEM CAs trusted for one upstream hostname only (a custom service's `caFile`) */
+  hostCa?: Readonly<Record<string, readonly string[]>>;
   /** TCP + TLS connect limit in `ms` */
   connectTimeout: number;
   /** time to response headers in `ms` */
@@ -21,11 +23,15 @@ export interface UpstreamDispatcherOptions {
  */
 export function createUpstreamDispatcher(options: UpstreamDispatcherOptions): Agent {
   const resolve = options.resolve ?? {};
-  const connector = buildConnector({
-    ca: [...rootCertificates, ...(options.upstreamCa ?? [])],
-    rejectUnauthorized: true,
-    timeout: options.connectTimeout,
-  });
+  const trusted = (extra: readonly string[]) =>
+    buildConnector({
+      ca: [...rootCertificates, ...(options.upstreamCa ?? []), ...extra],
+      rejectUnauthorized: true,
+      timeout: options.connectTimeout,
+    });
+  const shared = trusted([]);
+  // a service's own CA is trusted for that service's hosts and nowhere else
+  const perHost = new Map(Object.entries(options.hostCa ?? {}).map(([host, ca]) => [host, trusted(ca)]));
   return new Agent({
     headersTimeout: options.headersTimeout,
     bodyTimeout: options.bodyTimeout,
@@ -33,6 +39,7 @@ export function createUpstreamDispatcher(options: UpstreamDispatcherOptions): Ag
     connect(opts, callback) {
       const pinned = Object.hasOwn(resolve, opts.hostname) ? resolve[opts.hostname] : undefined;
       // connect to the pinned IP but keep the real name for SNI and the certificate check
+      const connector = perHost.get(opts.hostname) ?? shared;
       connector({ ...opts, hostname: pinned ?? opts.hostname, servername: opts.hostname }, callback);
     },
   });

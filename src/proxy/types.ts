@@ -86,6 +86,8 @@ export interface ProxyDeps {
   resolve?: Readonly<Record<string, string>>;
   /** extra PEM CA certificates trusted for upstreams, in addition to the system ones */
   upstreamCa?: readonly string[];
+  /** extra PEM CAs trusted for one upstream hostname only (omitted = none) */
+  hostCa?: Readonly<Record<string, readonly string[]>>;
   timeouts?: ProxyTimeouts;
   /** omitted = info to stdout */
   logger?: ProxyLoggerOptions;

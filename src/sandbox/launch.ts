@@ -91,10 +91,10 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
   assertRoot('creating a sandbox');
   // Only names and origins leave here in messages; the values stay in this process's memory.
   const secrets = [...sources].map(([name, source]) => resolveSecretSource(name, source, env));
-  const upstreamCa = readCaFiles([
-    ...config.upstreamCa,
-    ...catalogue.services.flatMap((s) => (s.caFile ? [s.caFile] : [])),
-  ]);
+  const upstreamCa = readCaFiles(config.upstreamCa);
+  const hostCa = Object.fromEntries(
+    catalogue.services.flatMap((s) => (s.caFile ? s.hosts.map((h) => [h, readCaFiles([s.caFile!])]) : [])),
+  );
 
   const state: State = openState(options.home, config.audit.synchronous);
   let audit: AuditWriter | undefined;
@@ -135,6 +135,7 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
         audit,
         resolve: config.resolve,
         upstreamCa,
+        hostCa,
         timeouts: {
           connect: config.timeouts.connectMs,
           headers: config.timeouts.headersMs,
