@@ -102,7 +102,6 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
   let proxy: RunningProxy | undefined;
   try {
     audit = createAuditWriter({ db: state.db });
-    audit.recoverUnfinished();
     sandbox = await Sandbox.create({
       ...options,
       state,
@@ -111,6 +110,9 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
       profiles: [...policy.profiles],
       credentials: secrets.map((s) => s.name),
     });
+    // after the gc inside Sandbox.create has ended crashed sandboxes: their in-flight rows
+    // become `unknown` now, while live sandboxes of other airlock processes keep theirs
+    audit.recoverUnfinished();
     const credentials: Record<string, ServiceCredential> = {};
     const services: Service[] = [];
     for (const secret of secrets) {
