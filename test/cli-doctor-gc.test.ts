@@ -41,3 +41,15 @@ test('gc --json reports what it removed', { skip: needsRoot }, async (t) => {
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { sandboxes: [], namespaces: [], links: [], elements: [] });
 });
+
+test('a missing program is named with the command that installs it', { skip: needsRoot }, async (t) => {
+  // /usr/sbin and /sbin are always searched; with this PATH, the programs in /usr/bin are not found
+  const r = await runCli(['run', '--', 'true'], { PATH: '/nonexistent', AIRLOCK_HOME: tempHome(t) });
+  assert.equal(r.status, 1);
+  assert.match(
+    r.stderr,
+    /^airlock: missing unshare, setpriv, tini \[AIRLOCK_ERR_MISSING_TOOL\]\n {2}hint: install with: sudo apt-get install -y util-linux tini/,
+  );
+  const { leftovers } = await import('./helpers/fake-internet.js');
+  assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0 }, 'nothing was built');
+});

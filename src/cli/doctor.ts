@@ -1,6 +1,6 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { runCommand } from '../net/run.js';
+import { findTool, installCommand, REQUIRED_TOOLS, type Tool } from '../sandbox/required-tools.js';
 import { airlockHome } from '../config/env-vars.js';
 import type { CliIo, Command } from './command.js';
 import { parseFlags } from './flags.js';
@@ -16,16 +16,6 @@ Flags:
   -h, --help   show this help
 `;
 
-const INSTALL =
-  'sudo apt-get install -y nftables iproute2 util-linux procps tini (or: sudo scripts/install.sh)';
-const PROGRAMS: Record<string, string> = {
-  nft: 'nftables',
-  ip: 'iproute2',
-  unshare: 'util-linux',
-  setpriv: 'util-linux',
-  tini: 'tini',
-  sysctl: 'procps',
-};
 const CAP_NET_ADMIN = 12n;
 const CAP_SYS_ADMIN = 21n;
 
@@ -36,19 +26,6 @@ export interface Check {
   detail: string;
   /** how to fix it (omitted when ok) */
   fix?: string;
-}
-
-function onPath(program: string, env: NodeJS.ProcessEnv): string | null {
-  const dirs = (env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin']);
-  for (const dir of dirs) {
-    try {
-      accessSync(join(dir, program), constants.X_OK);
-      return join(dir, program);
-    } catch {
-      // keep looking
-    }
-  }
-  return null;
 }
 
 function effectiveCaps(): bigint {
@@ -71,16 +48,17 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
       ? {}
       : { fix: 'run airlock with sudo, or inside the Vagrant VM (vagrant up && vagrant ssh)' }),
   });
-  for (const [program, pkg] of Object.entries(PROGRAMS)) {
-    const path = onPath(program, env);
+  const tools = Object.keys(REQUIRED_TOOLS) as Tool[];
+  for (const tool of tools) {
+    const path = findTool(tool, env);
     checks.push({
-      name: program,
+      name: tool,
       ok: path !== null,
       detail: path ?? 'not found',
-      ...(path ? {} : { fix: `sudo apt-get install -y ${pkg}   (all at once: ${INSTALL})` }),
+      ...(path ? {} : { fix: `${installCommand([tool])}   (all at once: ${installCommand(tools)})` }),
     });
   }
-  if (hasCaps && onPath('nft', env)) {
+  if (hasCaps && findTool('nft', env)) {
     const r = await runCommand('nft', ['list', 'tables']);
     checks.push({
       name: 'nf_tables',

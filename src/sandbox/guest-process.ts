@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { constants } from 'node:os';
 import type { GuestUser } from './guest-user.js';
+import type { Tool } from './required-tools.js';
 
 /** How to run one guest command. */
 export interface GuestCommandOptions {
@@ -19,13 +20,18 @@ export interface GuestCommandOptions {
  * netns → own PID + mount namespace with a fresh /proc → uid/gid, no capabilities,
  * no_new_privs → tini as PID 1 (forwards signals, reaps zombies, exits 128+n on a signal).
  */
-export function guestArgv(netns: string, user: GuestUser, command: readonly string[]): string[] {
+export function guestArgv(
+  tools: Record<Tool, string>,
+  netns: string,
+  user: GuestUser,
+  command: readonly string[],
+): string[] {
   return [
     'netns', 'exec', netns,
-    'unshare', '--pid', '--fork', '--mount-proc', '--kill-child', '--',
-    'setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups',
+    tools.unshare, '--pid', '--fork', '--mount-proc', '--kill-child', '--',
+    tools.setpriv, `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups',
     '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--',
-    'tini', '-g', '--',
+    tools.tini, '-g', '--',
     ...command,
   ]; // prettier-ignore
 }
@@ -36,12 +42,13 @@ export function guestArgv(netns: string, user: GuestUser, command: readonly stri
  * signals to that group, and tini hands them to the command.
  */
 export function startGuest(
+  tools: Record<Tool, string>,
   argv: string[],
   env: Record<string, string>,
   cwd: string,
   stdio: StdioOptions,
 ): ChildProcess {
-  return spawn('ip', argv, { env, cwd, stdio, detached: true });
+  return spawn(tools.ip, argv, { env, cwd, stdio, detached: true });
 }
 
 /** The shell convention for an exit: the code, or 128 + the signal number. */

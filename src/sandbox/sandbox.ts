@@ -13,6 +13,7 @@ import { newSandboxId, sandboxNames } from './names.js';
 import { buildNetwork, processStartTime, teardownNetwork, type BuildStep } from './resources.js';
 import { openState, type State } from './state.js';
 import { assertRoot } from './privileges.js';
+import { requireTools, type Tool } from './required-tools.js';
 
 export interface SandboxOptions {
   /** state directory (omitted = AIRLOCK_HOME or /var/lib/airlock) */
@@ -68,15 +69,19 @@ export class Sandbox {
   #invokingEnv: NodeJS.ProcessEnv;
   #children = new Set<GuestProcess>();
   #closed = false;
+  /** absolute paths of ip, unshare, setpriv, tini… found before the sandbox was built */
+  #tools: Record<Tool, string>;
 
   private constructor(
     record: SandboxRecord,
     state: State,
     ownsState: boolean,
     user: GuestUser,
+    tools: Record<Tool, string>,
     options: SandboxOptions,
   ) {
     this.record = record;
+    this.#tools = tools;
     this.#state = state;
     this.#ownsState = ownsState;
     this.user = user;
@@ -109,6 +114,7 @@ export class Sandbox {
    */
   static async create(options: SandboxOptions = {}): Promise<Sandbox> {
     assertRoot('creating a sandbox');
+    const tools = requireTools(options.invokingEnv ?? process.env);
     const pool = parsePool(options.pool ?? DEFAULT_POOL);
     const user = resolveGuestUser(options.user, options.invokingEnv ?? process.env);
     const proxyPort = options.proxyPort ?? DEFAULT_PROXY_PORT;
@@ -147,7 +153,7 @@ export class Sandbox {
         );
       }
       await buildNetwork(record, state.home, options.onBuildStep);
-      return new Sandbox(record, state, ownsState, user, options);
+      return new Sandbox(record, state, ownsState, user, tools, options);
     } catch (error) {
       if (record !== null) {
         await teardownNetwork(record).catch(() => undefined);
@@ -178,7 +184,13 @@ export class Sandbox {
     }
     const user = options.user ?? this.user;
     const env = buildGuestEnv(this.#invokingEnv, user.home, this.#env, options.env ?? {});
-    const child = startGuest(guestArgv(this.netns, user, command), env, cwd, options.stdio ?? 'pipe');
+    const child = startGuest(
+      this.#tools,
+      guestArgv(this.#tools, this.netns, user, command),
+      env,
+      cwd,
+      options.stdio ?? 'pipe',
+    );
     const exited = new Promise<number>((resolve) => {
       child.once('error', () => resolve(127));
       child.once('close', (code, signal) => resolve(exitStatusOf(code, signal)));
