@@ -43,7 +43,9 @@ export interface RequestOutcome {
   /** upstream status, or the proxy's own error status (502/504) */
   status: number;
   reason?: string;
+  /** request body bytes from the guest (the `bytes_in` column) */
   bytesIn: number;
+  /** response body bytes to the guest (the `bytes_out` column) */
   bytesOut: number;
   /** ms from start to the first response byte (omitted = none arrived) */
   ttfbMs?: number;

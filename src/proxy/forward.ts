@@ -62,9 +62,10 @@ function createTap(onChunk: (chunk: Buffer) => void): Transform {
 export async function forward(options: ForwardOptions, reply: FastifyReply): Promise<void> {
   const { incoming, entry, startedAt, logger, service } = options;
   const host = new URL(options.origin).host;
-  // bytesOut: request body bytes leaving the sandbox; bytesIn: response body bytes entering it
-  let bytesOut = 0;
+  // as in the audit log (sql/002_audit.sql): bytesIn = request body bytes from the guest,
+  // bytesOut = response body bytes to the guest
   let bytesIn = 0;
+  let bytesOut = 0;
   let ttfbMs: number | undefined = undefined;
   let finished = false;
   const finish = (
@@ -108,7 +109,7 @@ export async function forward(options: ForwardOptions, reply: FastifyReply): Pro
 
   let body: Readable | undefined;
   if (requestHasBody(incoming)) {
-    const counter = createTap((chunk) => (bytesOut += chunk.length));
+    const counter = createTap((chunk) => (bytesIn += chunk.length));
     body = pipeline(incoming, counter, () => {});
   }
 
@@ -159,7 +160,7 @@ export async function forward(options: ForwardOptions, reply: FastifyReply): Pro
     logger.error({ err, service: service.name }, 'usage tap failed; usage not recorded');
   }
   const tap = createTap((chunk) => {
-    bytesIn += chunk.length;
+    bytesOut += chunk.length;
     try {
       usage?.write(chunk);
     } catch {

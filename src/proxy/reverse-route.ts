@@ -81,7 +81,13 @@ export function createReverseHandler(options: ReverseRouteOptions) {
     }
 
     const upstream = new URL(service.upstream);
-    const base = { service: service.name, host: upstream.host };
+    const credential = deps.credentials[service.name];
+    // denials name the credential too: "what was tried with GITHUB_TOKEN" includes the refusals
+    const base = {
+      service: service.name,
+      host: upstream.host,
+      ...(credential ? { credential: credential.envVar } : {}),
+    };
     const decision = deps.authorize({
       service: service.name,
       method,
@@ -103,7 +109,6 @@ export function createReverseHandler(options: ReverseRouteOptions) {
       return;
     }
 
-    const credential = deps.credentials[service.name];
     const guestHeaders = headerPairs(request.raw.rawHeaders);
     const guestQuery = parseQuery(rawQuery);
     const problem = findCredentialProblem(service, credential?.placeholder ?? '', guestHeaders, guestQuery);
@@ -126,7 +131,6 @@ export function createReverseHandler(options: ReverseRouteOptions) {
     headers.push(['host', upstream.host], ['accept-encoding', 'identity']);
 
     const intent: RequestIntent = { sandboxId: deps.sandboxId, ...base, method, path, startedAt };
-    if (credential) intent.credential = credential.envVar;
     if (auditQuery) intent.query = auditQuery;
     let entry: AuditEntry;
     try {
