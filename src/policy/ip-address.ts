@@ -4,6 +4,7 @@
  * inet_aton accept (`2852039166`, `0xa9fea9fe`, `0251.0376.0251.0376`, `127.1`) so that such
  * hosts are recognised as addresses and classified, never resolved as names.
  */
+import { ipv4ToInt } from '../net/address-pool.js';
 
 export type IpAddress =
   /** `value` is the address as an unsigned 32-bit integer */
@@ -13,16 +14,8 @@ export type IpAddress =
 
 /** `a.b.c.d` with decimal octets 0–255 and no leading zeros; null otherwise. */
 export function parseIPv4Strict(text: string): IpAddress | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^(0|[1-9]\d{0,2})$/.test(part)) return null;
-    const octet = Number(part);
-    if (octet > 255) return null;
-    value = value * 256 + octet;
-  }
-  return { version: 4, value };
+  const value = ipv4ToInt(text);
+  return value === null ? null : { version: 4, value };
 }
 
 /** One part of a loose IPv4 address: decimal, `0x` hex, or leading-zero octal; null if invalid. */
