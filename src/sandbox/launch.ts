@@ -6,15 +6,15 @@ import { parseCredFlag, resolveSecretSource, type LoadedConfig, type SecretSourc
 import { ENV } from '../config/env-vars.js';
 import { parseConfig } from '../config/load-config.js';
 import { AirlockError } from '../errors.js';
-import { createSandboxPolicy, evaluate, type SandboxPolicy } from '../policy/index.js';
+import { createSandboxPolicy, type SandboxPolicy } from '../policy/index.js';
 import {
   guestVariables,
   makePlaceholder,
   startProxy,
-  type AuthorizeDecision,
   type RunningProxy,
   type ServiceCredential,
 } from '../proxy/index.js';
+import { createAuthorizer } from './authorizer.js';
 import { Sandbox, type SandboxOptions } from './sandbox.js';
 import { assertRoot } from './privileges.js';
 import { openState, type State } from './state.js';
@@ -66,20 +66,6 @@ function readCaFiles(paths: readonly string[]): string[] {
       throw new AirlockError('AIRLOCK_ERR_CONFIG', `upstreamCa: cannot read ${path}`, { cause });
     }
   });
-}
-
-/** Maps a policy decision to the proxy's authorize answer. */
-function authorizer(policy: SandboxPolicy) {
-  return (req: { service: string; method: string; rawTarget: string }): AuthorizeDecision => {
-    const d = evaluate(policy, {
-      kind: 'service',
-      service: req.service,
-      method: req.method,
-      target: req.rawTarget,
-    });
-    if (d.allow) return { allow: true, path: d.target ?? '/' };
-    return { allow: false, status: d.status, type: d.type, message: d.message };
-  };
 }
 
 /**
@@ -140,7 +126,7 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
         sandboxId: sandbox.id,
         services,
         credentials,
-        authorize: authorizer(policy),
+        authorize: createAuthorizer(policy),
         audit,
         resolve: config.resolve,
         upstreamCa,
