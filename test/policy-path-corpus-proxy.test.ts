@@ -26,6 +26,8 @@ const CORPUS: [target: string, method: string, expected: Expect][] = [
   [`${P}/%76%31/chat/completions`, 'POST', { allow: ALLOWED }],
   [`${P}${ALLOWED}?stream=true`, 'POST', { allow: `${ALLOWED}?stream=true` }],
   [`${P}${ALLOWED}?x=/../files&y=%2F`, 'POST', { allow: `${ALLOWED}?x=/../files&y=%2F` }],
+  // an empty query is still the target that was checked (found by the property test)
+  [`${P}${ALLOWED}?`, 'POST', { allow: `${ALLOWED}?` }],
   // dot segments, raw
   [`${P}/v1/files/../chat/completions`, 'POST', 400],
   [`${P}${ALLOWED}/../../files`, 'POST', 400],

@@ -144,6 +144,8 @@ export function createReverseHandler(options: ReverseRouteOptions) {
 
     const basePath = upstream.pathname.replace(/\/$/, '');
     const finalQuery = formatQuery(query);
+    // forward the target exactly as checked: `/a?` keeps its (empty) query marker
+    const querySuffix = finalQuery || decision.path.includes('?') ? `?${finalQuery}` : '';
     await forward(
       {
         dispatcher,
@@ -152,7 +154,7 @@ export function createReverseHandler(options: ReverseRouteOptions) {
         logger,
         service,
         origin: upstream.origin,
-        path: `${basePath}${path}${finalQuery ? `?${finalQuery}` : ''}`,
+        path: `${basePath}${path}${querySuffix}`,
         method,
         headers,
         incoming: request.raw,
