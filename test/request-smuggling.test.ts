@@ -267,3 +267,44 @@ test('Upgrade (websocket, h2c), method overrides, hop-by-hop tricks: neutralised
     assertInSync(name, { ...p, responses: answers });
   }
 });
+
+test('methods: the exact token is checked; a method named by a rule gets through, others are refused', async (t) => {
+  const bench = await startPolicyBench(t, policy);
+  const call = (method: string, path: string) =>
+    send(
+      bench,
+      `${method} /proxy/openai${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n${SENTINEL}`,
+    );
+
+  // PURGE is a method Node parses but fastify does not route by default: it must still reach the policy
+  const named = await call('PURGE', '/v1/cache');
+  assert.equal(named.responses[0]?.status, 200, named.responses[0]?.body);
+  assert.deepEqual(
+    named.seen.map((r) => `${r.method} ${r.path}`),
+    ['PURGE /v1/cache'],
+  );
+  assertInSync('PURGE', named);
+
+  for (const [method, path] of [
+    ['PURGE', '/v1/chat/completions'],
+    ['PROPFIND', '/v1/chat/completions'],
+    ['TRACE', '/v1/chat/completions'],
+    ['GET', '/v1/chat/completions'],
+    ['POST', '/v1/cache'],
+  ] as const) {
+    const p = await call(method, path);
+    const res = p.responses[0];
+    assert.ok(res, `${method} ${path}: answered`);
+    assert.equal(res.status, 403, `${method} ${path}: ${res.body}`);
+    const body = JSON.parse(res.body) as { error: { type: string; message: string } };
+    assert.equal(body.error.type, 'airlock_policy_denied', `${method} ${path}`);
+    assert.match(body.error.message, /service "openai"/);
+    assert.deepEqual(p.seen, [], `${method} ${path}: nothing upstream`);
+    assertInSync(`${method} ${path}`, p);
+  }
+  // the audit log has each refusal with its real method
+  assert.deepEqual(
+    bench.audit.denials.map((d) => d.method),
+    ['PURGE', 'PROPFIND', 'TRACE', 'GET', 'POST'],
+  );
+});
