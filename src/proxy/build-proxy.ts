@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { METHODS, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -78,6 +78,14 @@ export function buildProxy(deps: ProxyDeps): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
+  // fastify routes only the common methods; every other one Node parses (PURGE, PROPFIND, …) must
+  // still reach the policy, which refuses it unless an endpoint rule names it. (CONNECT never
+  // gets here: the server's 'connect' event takes it.)
+  for (const method of METHODS) {
+    if (method !== 'CONNECT' && !app.supportedMethods.includes(method)) {
+      app.addHttpMethod(method, { hasBody: true });
+    }
+  }
   app.all('/proxy/*', createReverseHandler({ deps, dispatcher, logger }));
   app.setNotFoundHandler((_request, reply) => {
     sendError(

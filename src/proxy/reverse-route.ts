@@ -148,6 +148,8 @@ export function createReverseHandler(options: ReverseRouteOptions) {
 
     const basePath = upstream.pathname.replace(/\/$/, '');
     const finalQuery = formatQuery(query);
+    // forward the target exactly as checked: `/a?` keeps its (empty) query marker
+    const querySuffix = finalQuery || decision.path.includes('?') ? `?${finalQuery}` : '';
     await forward(
       {
         dispatcher,
@@ -156,7 +158,7 @@ export function createReverseHandler(options: ReverseRouteOptions) {
         logger,
         service,
         origin: upstream.origin,
-        path: `${basePath}${path}${finalQuery ? `?${finalQuery}` : ''}`,
+        path: `${basePath}${path}${querySuffix}`,
         method,
         headers,
         incoming: request.raw,

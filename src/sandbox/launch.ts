@@ -15,7 +15,7 @@ import {
   type RunningProxy,
   type ServiceCredential,
 } from '../proxy/index.js';
-import { authorizer, forwardPolicy } from './proxy-policy.js';
+import { createAuthorizer, forwardPolicy } from './proxy-policy.js';
 import { Sandbox, type SandboxOptions } from './sandbox.js';
 import { assertRoot } from './privileges.js';
 import { openState, type State } from './state.js';
@@ -133,7 +133,7 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
         sandboxId: sandbox.id,
         services,
         credentials,
-        authorize: authorizer(policy),
+        authorize: createAuthorizer(policy),
         audit,
         resolve: config.resolve,
         upstreamCa,

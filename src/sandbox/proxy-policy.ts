@@ -17,9 +17,15 @@ export function forwardPolicy(policy: SandboxPolicy): ForwardProxyDeps {
   };
 }
 
-/** Maps a policy decision to the proxy's authorize answer. */
-export function authorizer(policy: SandboxPolicy) {
-  return (req: AuthorizeRequest): AuthorizeDecision => {
+/**
+ * The proxy's `authorize` hook for one sandbox: asks the policy about a reverse-route request
+ * and maps its decision to the proxy's answer (allow with the exact normalized target the
+ * policy checked, or refuse with the policy's status, type and message).
+ */
+export function createAuthorizer(
+  policy: SandboxPolicy,
+): (request: Pick<AuthorizeRequest, 'service' | 'method' | 'rawTarget'>) => AuthorizeDecision {
+  return (req) => {
     const d = evaluate(policy, {
       kind: 'service',
       service: req.service,
