@@ -36,7 +36,7 @@ test('Upgrade requests are neutralised: the upstream gets a plain request withou
   for (const upgrade of ['websocket', 'h2c']) {
     const res = await rawHttp(
       bench.proxy.address.port,
-      `GET /proxy/openai/v1/realtime HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: ${upgrade}\r\nHTTP2-Settings: AAMAAABkAAQAAP__`,
+      `GET /proxy/openai/v1/realtime HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings, close\r\nUpgrade: ${upgrade}\r\nHTTP2-Settings: AAMAAABkAAQAAP__`,
     );
     assert.notEqual(res.status, 101, `${upgrade} was not switched`);
   }
