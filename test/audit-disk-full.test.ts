@@ -1,40 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createAuditWriter } from '../src/audit/writer.js';
 import { isAirlockError } from '../src/errors.js';
 import { openDatabase } from '../src/store/database.js';
 import { anIntent } from './helpers/audit-db.js';
+import { fill, tinyDisk } from './helpers/tiny-disk.js';
 
 const notRoot = process.getuid?.() !== 0 ? 'needs root to mount a tmpfs' : false;
 
-/** Fills the file system holding `dir` until writes fail with ENOSPC. */
-function fill(dir: string): string {
-  const filler = join(dir, 'filler');
-  const block = Buffer.alloc(4096, 1);
-  let data = Buffer.alloc(0);
-  try {
-    // grow the file in 4 KiB steps so the last free block is taken too
-    for (;;) {
-      data = Buffer.concat([data, block]);
-      writeFileSync(filler, data);
-    }
-  } catch (error) {
-    assert.equal((error as NodeJS.ErrnoException).code, 'ENOSPC');
-  }
-  return filler;
-}
-
 test('a full disk: intent rejects with 503 and nothing is reported as sent', { skip: notRoot }, async (t) => {
-  const mnt = mkdtempSync(join(tmpdir(), 'airlock-full-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'airlock-audit-test', mnt]);
-  t.after(() => {
-    execFileSync('umount', ['-l', mnt]);
-    rmSync(mnt, { recursive: true, force: true });
-  });
+  const mnt = tinyDisk(t);
   const home = join(mnt, 'home');
   mkdirSync(home);
   const db = openDatabase({ home });

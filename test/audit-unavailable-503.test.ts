@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { request } from 'undici';
@@ -9,6 +7,7 @@ import { createAuditWriter } from '../src/audit/writer.js';
 import { openDatabase, type Db } from '../src/store/database.js';
 import { openTempDb } from './helpers/audit-db.js';
 import { startBench, type Bench } from './helpers/proxy-bench.js';
+import { fill, tinyDisk } from './helpers/tiny-disk.js';
 
 const notRoot = process.getuid?.() !== 0 ? 'needs root to mount a tmpfs' : false;
 
@@ -69,32 +68,11 @@ test('the database locked past the busy timeout: 503, the upstream sees nothing;
   assert.deepEqual(rowPaths(db), ['/v1/locked']);
 });
 
-/** Fills the file system holding `dir` until writes fail with ENOSPC; returns the filler file. */
-function fill(dir: string): string {
-  const filler = join(dir, 'filler');
-  const block = Buffer.alloc(4096, 1);
-  let data = Buffer.alloc(0);
-  try {
-    for (;;) {
-      data = Buffer.concat([data, block]);
-      writeFileSync(filler, data);
-    }
-  } catch (error) {
-    assert.equal((error as NodeJS.ErrnoException).code, 'ENOSPC');
-  }
-  return filler;
-}
-
 test(
   'the database on a full disk: 503, the upstream sees nothing; space freed: 200',
   { skip: notRoot },
   async (t) => {
-    const mnt = mkdtempSync(join(tmpdir(), 'airlock-full-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'airlock-audit-test', mnt]);
-    t.after(() => {
-      execFileSync('umount', ['-l', mnt]);
-      rmSync(mnt, { recursive: true, force: true });
-    });
+    const mnt = tinyDisk(t);
     const home = join(mnt, 'home');
     mkdirSync(home);
     const db = openDatabase({ home });
