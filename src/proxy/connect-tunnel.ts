@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { AuditEntry, RequestIntent } from '../audit/sink.js';
+import type { RequestIntent } from '../audit/sink.js';
 import { recordDenial } from './audit-record.js';
 import { dialChecked } from './egress-guard.js';
-import type { ForwardContext } from './forward-context.js';
-import { hostHeaderMatches, parseConnectTarget } from './forward-target.js';
+import { admitForward, type ForwardContext } from './forward-context.js';
+import { parseConnectTarget } from './forward-target.js';
 import { errorType } from './proxy-error.js';
 import { writeRawError } from './raw-reply.js';
 import { classifyUpstreamError, failureReason } from './upstream-error.js';
@@ -46,32 +46,21 @@ async function tunnel(
     return refuse(400, errorType('AIRLOCK_ERR_PROXY_BAD_REQUEST'), `bad CONNECT target: ${parsed.message}`);
   const target = parsed.target;
   intent.host = target.authority;
-  if (!hostHeaderMatches(req.headers.host, target, target.port)) {
-    return refuse(
-      400,
-      errorType('AIRLOCK_ERR_PROXY_BAD_REQUEST'),
-      'the Host header disagrees with the CONNECT target',
-    );
-  }
-  const decision = await ctx.guard(target);
-  if (!decision.ok) return refuse(decision.status, errorType(decision.code), decision.message);
-
-  let entry: AuditEntry;
-  try {
-    entry = await deps.audit.intent(intent);
-  } catch (err) {
-    logger.error({ err }, 'audit intent failed; tunnel not opened');
-    return writeRawError(
-      socket,
-      503,
-      errorType('AIRLOCK_ERR_PROXY_AUDIT'),
-      'the audit log could not record this request',
-    );
-  }
+  const admitted = await admitForward(
+    ctx,
+    req,
+    target,
+    target.port,
+    intent,
+    refuse,
+    (status, type, message) => writeRawError(socket, status, type, message),
+  );
+  if (!admitted) return;
+  const { entry } = admitted;
 
   let upstream: Duplex;
   try {
-    upstream = await dialChecked(deps.forwardProxy!, decision.ip, target.port, ctx.timeouts.connect);
+    upstream = await dialChecked(deps.forwardProxy!, admitted.ip, target.port, ctx.timeouts.connect);
   } catch (err) {
     const failure = classifyUpstreamError(err, target.authority);
     const endedAt = Date.now();

@@ -1,10 +1,10 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AuditEntry, RequestIntent, RequestOutcome } from '../audit/sink.js';
+import type { RequestIntent, RequestOutcome } from '../audit/sink.js';
 import { recordDenial } from './audit-record.js';
 import { dialChecked } from './egress-guard.js';
-import type { ForwardContext } from './forward-context.js';
-import { hostHeaderMatches, parseAbsoluteTarget } from './forward-target.js';
+import { admitForward, type ForwardContext } from './forward-context.js';
+import { parseAbsoluteTarget } from './forward-target.js';
 import { forwardableRequestHeaders, forwardableResponseHeaders, headerPairs } from './headers.js';
 import { errorBody, errorType, proxyError } from './proxy-error.js';
 import { splitTarget } from './query.js';
@@ -42,28 +42,11 @@ async function forwardHttp(ctx: ForwardContext, req: IncomingMessage, res: Serve
   const target = parsed.target;
   const [path, query] = splitTarget(target.path);
   Object.assign(intent, { host: target.authority, path }, query ? { query } : {});
-  if (!hostHeaderMatches(req.headers.host, target, 80)) {
-    return refuse(
-      400,
-      errorType('AIRLOCK_ERR_PROXY_BAD_REQUEST'),
-      'the Host header disagrees with the request target',
-    );
-  }
-  const decision = await ctx.guard(target);
-  if (!decision.ok) return refuse(decision.status, errorType(decision.code), decision.message);
-
-  let entry: AuditEntry;
-  try {
-    entry = await deps.audit.intent(intent);
-  } catch (err) {
-    logger.error({ err }, 'audit intent failed; request not forwarded');
-    return answer(
-      res,
-      503,
-      errorType('AIRLOCK_ERR_PROXY_AUDIT'),
-      'the audit log could not record this request',
-    );
-  }
+  const admitted = await admitForward(ctx, req, target, 80, intent, refuse, (status, type, message) =>
+    answer(res, status, type, message),
+  );
+  if (!admitted) return;
+  const { entry } = admitted;
 
   let bytesIn = 0;
   let bytesOut = 0;
@@ -91,7 +74,7 @@ async function forwardHttp(ctx: ForwardContext, req: IncomingMessage, res: Serve
     headers: headers.flat(),
     // no agent: every request dials the address the guard checked, never a fresh DNS answer
     createConnection: (_options, done) => {
-      dialChecked(deps.forwardProxy!, decision.ip, target.port, ctx.timeouts.connect).then(
+      dialChecked(deps.forwardProxy!, admitted.ip, target.port, ctx.timeouts.connect).then(
         (socket) => done(null, socket),
         (err: Error) => done(err, undefined as unknown as Duplex),
       );
