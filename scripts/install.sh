@@ -18,5 +18,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<18)) { console.error("airlock needs Node >= 20.18, found "+process.versions.node); process.exit(1) }'
-npm ci --no-audit --no-fund
+# npm ci starts from scratch; skip it when node_modules already matches the lockfile
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
 npm run build
