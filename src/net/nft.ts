@@ -20,16 +20,3 @@ export async function nftQuery(args: readonly string[], netns?: string): Promise
   const r = netns === undefined ? await runCommand('nft', args) : await inNetns(netns, 'nft', args);
   return r.ok ? r.stdout : null;
 }
-
-interface NftTableJson {
-  table?: { family: string; name: string; comment?: string };
-}
-
-/** The comment of table `family name`, '' when it has none, null when the table is absent. */
-export async function tableComment(family: string, name: string, netns?: string): Promise<string | null> {
-  const out = await nftQuery(['-j', 'list', 'tables'], netns);
-  if (out === null) return null;
-  const items = (JSON.parse(out) as { nftables: NftTableJson[] }).nftables;
-  const t = items.find((i) => i.table?.family === family && i.table.name === name)?.table;
-  return t ? (t.comment ?? '') : null;
-}

@@ -11,10 +11,6 @@ export function newSandboxId(): string {
   return randomBytes(4).toString('hex');
 }
 
-export function isSandboxId(id: string): boolean {
-  return /^[0-9a-f]{8}$/.test(id);
-}
-
 /** The one place interface names are made; asserts the kernel's length limit. */
 export function interfaceName(prefix: string, id: string): string {
   const name = `${prefix}${id}`;

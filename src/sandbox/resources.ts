@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AirlockError } from '../errors.js';
 import { deleteLink, deleteNetns, ip, sysctl } from '../net/ip.js';
@@ -137,8 +137,4 @@ export function processStartTime(pid: number): string | null {
 export function ownerAlive(r: Pick<SandboxRecord, 'ownerPid' | 'ownerStart'>): boolean {
   const start = processStartTime(r.ownerPid);
   return start !== null && (r.ownerStart === null || start === r.ownerStart);
-}
-
-export function netnsEtcExists(netns: string): boolean {
-  return existsSync(join(NETNS_ETC, netns));
 }

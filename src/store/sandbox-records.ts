@@ -69,7 +69,6 @@ export class SandboxRecords {
   readonly #live: Statement;
   readonly #byId: Statement;
   readonly #end: Statement;
-  readonly #recent: Statement;
 
   constructor(db: Db) {
     this.#db = db;
@@ -85,7 +84,6 @@ export class SandboxRecords {
     this.#end = db.prepare(
       'UPDATE sandboxes SET ended_at = @endedAt, exit_status = @exitStatus WHERE id = @id AND ended_at IS NULL',
     );
-    this.#recent = db.prepare('SELECT * FROM sandboxes ORDER BY created_at DESC LIMIT ?');
   }
 
   /**
@@ -134,9 +132,5 @@ export class SandboxRecords {
   get(id: string): SandboxRecord | undefined {
     const row = this.#byId.get(id) as Row | undefined;
     return row && fromRow(row);
-  }
-
-  recent(limit: number): SandboxRecord[] {
-    return (this.#recent.all(limit) as Row[]).map(fromRow);
   }
 }
