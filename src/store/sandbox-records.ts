@@ -67,7 +67,6 @@ export class SandboxRecords {
   readonly #insert: Statement;
   readonly #liveSlots: Statement;
   readonly #live: Statement;
-  readonly #byId: Statement;
   readonly #end: Statement;
 
   constructor(db: Db) {
@@ -80,7 +79,6 @@ export class SandboxRecords {
     );
     this.#liveSlots = db.prepare('SELECT slot FROM sandboxes WHERE ended_at IS NULL ORDER BY slot').pluck();
     this.#live = db.prepare('SELECT * FROM sandboxes WHERE ended_at IS NULL ORDER BY created_at');
-    this.#byId = db.prepare('SELECT * FROM sandboxes WHERE id = ?');
     this.#end = db.prepare(
       'UPDATE sandboxes SET ended_at = @endedAt, exit_status = @exitStatus WHERE id = @id AND ended_at IS NULL',
     );
@@ -127,10 +125,5 @@ export class SandboxRecords {
 
   live(): SandboxRecord[] {
     return (this.#live.all() as Row[]).map(fromRow);
-  }
-
-  get(id: string): SandboxRecord | undefined {
-    const row = this.#byId.get(id) as Row | undefined;
-    return row && fromRow(row);
   }
 }
