@@ -6,7 +6,6 @@
 
 export const ERROR_CODES = {
   AIRLOCK_ERR_USAGE: 'bad command-line usage: unknown flag, missing value, unknown command',
-  AIRLOCK_ERR_NOT_YET: 'a flag or feature that is planned but not built yet',
   AIRLOCK_ERR_NOT_ROOT: 'airlock needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to build sandboxes',
   AIRLOCK_ERR_MISSING_TOOL: 'a system program airlock drives (nft, ip, unshare, setpriv, tini) is missing',
   AIRLOCK_ERR_CONFIG: 'the configuration file or a flag value is invalid',

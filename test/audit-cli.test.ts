@@ -130,7 +130,8 @@ test('bad values are refused with the value named', async (t) => {
   }
   await assert.rejects(
     run(home, '--config', 'x.json'),
-    (e: unknown) => isAirlockError(e) && e.code === 'AIRLOCK_ERR_NOT_YET',
+    (e: unknown) =>
+      isAirlockError(e) && e.code === 'AIRLOCK_ERR_USAGE' && e.message.includes('unknown flag --config'),
   );
 });
 

@@ -22,10 +22,9 @@ const SPEC: Record<string, FlagSpec> = {
   json: {},
   query: { value: true },
   sql: { value: true },
-  config: { value: true },
 };
 
-const PRUNE_SPEC: Record<string, FlagSpec> = { 'older-than': { value: true }, config: { value: true } };
+const PRUNE_SPEC: Record<string, FlagSpec> = { 'older-than': { value: true } };
 
 const DECISIONS: readonly (RequestDecision | 'pending')[] = [
   'allowed',
@@ -88,7 +87,6 @@ function show(args: string[], io: CliIo): number {
     return 0;
   }
   if (rest.length > 0) throw usage(`unexpected argument "${rest[0]}"`);
-  refuseConfig(flags);
   const sql = stringFlag(flags, 'sql');
   const name = stringFlag(flags, 'query');
   const json = flags.json === true;
@@ -124,7 +122,6 @@ function prune(args: string[], io: CliIo): number {
     return 0;
   }
   if (rest.length > 0) throw usage(`unexpected argument "${rest[0]}"`);
-  refuseConfig(flags);
   const olderThan = stringFlag(flags, 'older-than');
   if (olderThan === undefined) throw usage('prune needs --older-than, e.g. --older-than 30d');
   const ms = parseDuration(olderThan, '--older-than');
@@ -167,14 +164,6 @@ function wholeNumber(value: string, flag: string, min: number, max: number): num
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!(n >= min && n <= max)) throw usage(`${flag} ${value}: expected a whole number from ${min} to ${max}`);
   return n;
-}
-
-function refuseConfig(flags: FlagValues): void {
-  if (flags.config !== undefined) {
-    throw new AirlockError('AIRLOCK_ERR_NOT_YET', 'airlock audit: --config is not read yet', {
-      hint: 'set AIRLOCK_HOME to choose the state directory',
-    });
-  }
 }
 
 function usage(message: string): AirlockError {
