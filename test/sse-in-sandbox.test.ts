@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { startCli } from './helpers/cli.js';
+import { deferred } from './helpers/deferred.js';
+import { createFakeUpstream, respond } from './helpers/fake-upstream.js';
+import { canarySecret } from './helpers/proxy-bench.js';
+import { guestFixture, needsRoot, tempHome } from './helpers/sandbox-bench.js';
+import { createTestCa } from './helpers/test-ca.js';
+
+test(
+  'each SSE event reaches a guest in a sandbox before the upstream sends the next',
+  { skip: needsRoot, timeout: 60_000 },
+  async (t) => {
+    const events = ['{"n":0}', '{"n":1}', '{"n":2}', '{"n":3}', '[DONE]'];
+    const acks = events.map(() => deferred());
+    const order: string[] = [];
+    const stream = respond.sse(events, async (i) => {
+      order.push(`sent ${i}`);
+      await acks[i]!.promise;
+    });
+    const ca = createTestCa(t);
+    await createFakeUpstream({
+      ca,
+      hostnames: ['api.openai.com'],
+      // the guest's acks come back through the proxy as POST /v1/acks/<i>
+      handler: (req, res, recorded) => {
+        const ack = /^\/v1\/acks\/(\d+)$/.exec(req.url ?? '');
+        if (!ack) return stream(req, res, recorded);
+        order.push(`ack ${ack[1]}`);
+        acks[Number(ack[1])]!.resolve();
+        res.writeHead(204).end();
+      },
+      listen: { host: '127.0.0.1', port: 443 },
+      t,
+    });
+    const home = tempHome(t);
+    const config = join(home, 'test.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ resolve: { 'api.openai.com': '127.0.0.1' }, upstreamCa: [ca.caFile] }),
+    );
+    const { child, done } = startCli(
+      [
+        'run',
+        '--config',
+        config,
+        '--cred',
+        'OPENAI_API_KEY',
+        '--',
+        'node',
+        guestFixture(t, 'sse-acking-guest.mjs'),
+      ],
+      { AIRLOCK_HOME: home, OPENAI_API_KEY: canarySecret('openai') },
+    );
+    // a buffering proxy would stall the exchange: end it (airlock tears the sandbox down) so
+    // the test fails on its time-out instead of hanging the run
+    t.after(() => child.kill('SIGTERM'));
+    const run = await done;
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout) as string[], events, 'the guest saw every event, in order');
+    assert.deepEqual(order, ['sent 0', 'ack 0', 'sent 1', 'ack 1', 'sent 2', 'ack 2', 'sent 3', 'ack 3']);
+  },
+);
