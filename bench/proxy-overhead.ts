@@ -1,16 +1,18 @@
 /**
  * What the proxy costs a request: the same small JSON call to a TLS upstream on loopback,
- * (a) straight from undici, (b) through airlock's proxy (injection, scrubbing, policy) with an
- * in-memory audit sink, (c) the same with the real audit writer (SQLite, synchronous=FULL,
- * group commit). Reported as requests/s and latency percentiles, and as ratios to (a), from
+ * (a) straight from undici, (b) through airlock's proxy (injection, scrubbing) running in its
+ * own process with an in-memory audit sink, (c) the same with the real audit writer (SQLite,
+ * synchronous=FULL, group commit). The load generator and the upstream share one process. Reported as requests/s and latency percentiles, and as ratios to (a), from
  * interleaved rounds in one run. Loopback only. `npm run bench:proxy`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { createAuditWriter } from '../src/audit/writer.js';
-import { openDatabase } from '../src/store/database.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { startBench } from '../test/helpers/proxy-bench.js';
 
 const REQUESTS = 3000;
@@ -45,16 +47,30 @@ try {
   const bench = await startBench(t, { services: ['openai'] });
   const home = mkdtempSync(join(tmpdir(), 'airlock-bench-audit-'));
   cleanups.push(() => rmSync(home, { recursive: true, force: true }));
-  const db = openDatabase({ home });
-  const writer = createAuditWriter({ db });
-  cleanups.push(() => db.close());
-  cleanups.push(() => writer.close());
-  const audited = await startBench(t, {
-    services: ['openai'],
-    ca: bench.ca,
-    upstream: bench.upstream,
-    deps: { audit: writer, logger: { level: 'silent' } },
-  });
+  const proxyUrl = async (withSqlite: boolean): Promise<string> => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./proxy-process.ts', import.meta.url))],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    cleanups.push(() => child.stdin.end());
+    child.stdin.write(
+      `${JSON.stringify({
+        sandboxId: withSqlite ? 'bench-sqlite' : 'bench',
+        services: bench.services,
+        credentials: bench.credentials,
+        resolve: { 'api.openai.com': '127.0.0.1' },
+        upstreamCa: [bench.ca.caPem],
+        ...(withSqlite ? { home } : {}),
+      })}\n`,
+    );
+    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+    return `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
+  };
+  const plainProxy = await proxyUrl(false);
+  const sqliteProxy = await proxyUrl(true);
 
   const direct = new Agent({ connect: { ca: bench.ca.caPem, servername: 'api.openai.com' } });
   const viaProxy = new Agent();
@@ -71,12 +87,8 @@ try {
   };
   const cases = {
     direct: call(direct, `https://127.0.0.1:${bench.upstream.port}/v1/models`, cred.secret),
-    proxy: call(viaProxy, `${bench.baseUrl}/proxy/openai/v1/models`, cred.placeholder),
-    proxyWithSqliteAudit: call(
-      viaProxy,
-      `${audited.baseUrl}/proxy/openai/v1/models`,
-      audited.cred('openai').placeholder,
-    ),
+    proxy: call(viaProxy, `${plainProxy}/proxy/openai/v1/models`, cred.placeholder),
+    proxyWithSqliteAudit: call(viaProxy, `${sqliteProxy}/proxy/openai/v1/models`, cred.placeholder),
   };
   const results: Record<string, { rps: number[]; p50: number[]; p99: number[] }> = {};
   for (const name of Object.keys(cases)) results[name] = { rps: [], p50: [], p99: [] };

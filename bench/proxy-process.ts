@@ -1,0 +1,31 @@
+/**
+ * The proxy under measurement, in a process of its own (so the load generator and the fake
+ * upstream do not share its event loop). Reads its deps as one JSON line on stdin — secrets
+ * never in argv — and prints `{"port":N}`. With `home` set it uses the real audit writer on
+ * a database there (synchronous=FULL); otherwise an in-memory sink.
+ */
+import { createInterface } from 'node:readline';
+import { createAuditWriter } from '../src/audit/writer.js';
+import { startProxy, type ProxyDeps } from '../src/proxy/index.js';
+import { openDatabase } from '../src/store/database.js';
+import { createFakeAudit } from '../test/helpers/fake-audit.js';
+import { allowAll } from '../test/helpers/proxy-bench.js';
+
+type Input = Pick<ProxyDeps, 'sandboxId' | 'services' | 'credentials' | 'resolve' | 'upstreamCa'> & {
+  home?: string;
+};
+
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const input = JSON.parse(String((await lines.next()).value)) as Input;
+const audit = input.home
+  ? createAuditWriter({ db: openDatabase({ home: input.home }) })
+  : createFakeAudit().sink;
+const proxy = await startProxy(
+  { ...input, authorize: allowAll, audit, logger: { level: 'warn', stream: process.stderr } },
+  { host: '127.0.0.1', port: 0 },
+);
+console.log(JSON.stringify({ port: proxy.address.port }));
+for await (const _ of lines) {
+  // stays up until stdin closes
+}
+await proxy.close();
