@@ -181,3 +181,12 @@ test('bad custom profiles are refused with the offending config path', () => {
     );
   }
 });
+
+test('two credentials for one service (a variable and its alias) are refused, naming both', () => {
+  assert.throws(
+    () => policyWith({ credentials: ['GOOGLE_API_KEY', 'GEMINI_API_KEY'] }),
+    isCode('AIRLOCK_ERR_CONFIG', 'GOOGLE_API_KEY', 'GEMINI_API_KEY', '"google"'),
+  );
+  // control: either alone is fine
+  assert.ok(policyWith({ credentials: ['GEMINI_API_KEY'] }).services.has('google'));
+});

@@ -167,6 +167,14 @@ export function createSandboxPolicy(options: SandboxPolicyOptions): SandboxPolic
         },
       );
     }
+    const already = services.get(service.name);
+    if (already) {
+      throw new AirlockError(
+        'AIRLOCK_ERR_CONFIG',
+        `credentials ${already.credential} and ${credential} are both for service "${service.name}"`,
+        { hint: 'grant one of them; the guest gets every alias of the service anyway' },
+      );
+    }
     const host = upstreamHost(service);
     if (chosen.length > 0 && !acc.open && !acc.hosts.some((p) => hostMatches(p, host))) {
       throw new AirlockError(
