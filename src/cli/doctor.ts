@@ -34,59 +34,65 @@ function effectiveCaps(): bigint {
   return BigInt(`0x${hex}`);
 }
 
+/** A check; the fix is shown only when it failed. */
+function check(name: string, ok: boolean, detail: string, fix: string): Check {
+  return ok ? { name, ok, detail } : { name, ok, detail, fix };
+}
+
 export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
-  const checks: Check[] = [];
   const caps = effectiveCaps();
   const hasCaps = ((caps >> CAP_NET_ADMIN) & 1n) === 1n && ((caps >> CAP_SYS_ADMIN) & 1n) === 1n;
-  checks.push({
-    name: 'privileges',
-    ok: hasCaps,
-    detail: hasCaps
-      ? 'CAP_NET_ADMIN and CAP_SYS_ADMIN present'
-      : 'missing CAP_NET_ADMIN/CAP_SYS_ADMIN (not root)',
-    ...(hasCaps
-      ? {}
-      : { fix: 'run airlock with sudo, or inside the Vagrant VM (vagrant up && vagrant ssh)' }),
-  });
+  const checks = [
+    check(
+      'privileges',
+      hasCaps,
+      hasCaps ? 'CAP_NET_ADMIN and CAP_SYS_ADMIN present' : 'missing CAP_NET_ADMIN/CAP_SYS_ADMIN (not root)',
+      'run airlock with sudo, or inside the Vagrant VM (vagrant up && vagrant ssh)',
+    ),
+  ];
   const tools = Object.keys(REQUIRED_TOOLS) as Tool[];
   for (const tool of tools) {
     const path = findTool(tool, env);
-    checks.push({
-      name: tool,
-      ok: path !== null,
-      detail: path ?? 'not found',
-      ...(path ? {} : { fix: `${installCommand([tool])}   (all at once: ${installCommand(tools)})` }),
-    });
+    checks.push(
+      check(
+        tool,
+        path !== null,
+        path ?? 'not found',
+        `${installCommand([tool])}   (all at once: ${installCommand(tools)})`,
+      ),
+    );
   }
   if (hasCaps && findTool('nft', env)) {
-    const r = await runCommand('nft', ['list', 'tables']);
-    checks.push({
-      name: 'nf_tables',
-      ok: r.ok,
-      detail: r.ok ? 'kernel accepts nftables commands' : r.stderr,
-      ...(r.ok
-        ? {}
-        : { fix: 'load the module: sudo modprobe nf_tables (kernel ≥ 5.10 with CONFIG_NF_TABLES)' }),
-    });
+    const nft = await runCommand('nft', ['list', 'tables']);
+    checks.push(
+      check(
+        'nf_tables',
+        nft.ok,
+        nft.ok ? 'kernel accepts nftables commands' : nft.stderr,
+        'load the module: sudo modprobe nf_tables (kernel ≥ 5.10 with CONFIG_NF_TABLES)',
+      ),
+    );
     const ns = await runCommand('ip', ['netns', 'list']);
-    checks.push({
-      name: 'netns',
-      ok: ns.ok,
-      detail: ns.ok ? 'network namespaces available' : ns.stderr,
-      ...(ns.ok
-        ? {}
-        : { fix: 'a kernel with CONFIG_NET_NS; inside a container, run airlock on the host or a VM' }),
-    });
+    checks.push(
+      check(
+        'netns',
+        ns.ok,
+        ns.ok ? 'network namespaces available' : ns.stderr,
+        'a kernel with CONFIG_NET_NS; inside a container, run airlock on the host or a VM',
+      ),
+    );
   }
   const [major = 0, minor = 0, patch = 0] = process.versions.node.split('.').map(Number);
   const nodeOk = major > 20 || (major === 20 && (minor > 18 || (minor === 18 && patch >= 1)));
-  checks.push({
-    name: 'node',
-    ok: nodeOk,
-    detail: `v${process.versions.node}`,
-    ...(nodeOk ? {} : { fix: 'install Node.js 20.18.1 or newer (22 and 24 are supported)' }),
-  });
-  checks.push({ name: 'state', ok: true, detail: `AIRLOCK_HOME=${airlockHome(env)}` });
+  checks.push(
+    check(
+      'node',
+      nodeOk,
+      `v${process.versions.node}`,
+      'install Node.js 20.18.1 or newer (22 and 24 are supported)',
+    ),
+  );
+  checks.push(check('state', true, `AIRLOCK_HOME=${airlockHome(env)}`, ''));
   return checks;
 }
 

@@ -43,15 +43,8 @@ export interface OutcomeRow {
 }
 
 /** One row of the requests table (null decision = in flight). */
-export interface RequestRecord {
+export interface RequestRecord extends IntentRow {
   id: number;
-  sandbox: string;
-  service: string | null;
-  credential: string | null;
-  method: string;
-  host: string;
-  path: string;
-  query: string | null;
   status: number | null;
   decision: RequestDecision | null;
   reason: string | null;
@@ -62,7 +55,6 @@ export interface RequestRecord {
   model: string | null;
   inputTokens: number | null;
   outputTokens: number | null;
-  startedAt: string;
   endedAt: string | null;
 }
 
