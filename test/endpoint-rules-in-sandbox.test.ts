@@ -1,30 +1,19 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from './helpers/cli.js';
-import { respond, createFakeUpstream } from './helpers/fake-upstream.js';
+import { respond } from './helpers/fake-upstream.js';
 import { canarySecret } from './helpers/proxy-bench.js';
-import { needsRoot, tempHome } from './helpers/sandbox-bench.js';
-import { createTestCa } from './helpers/test-ca.js';
+import { needsRoot } from './helpers/sandbox-bench.js';
+import { sandboxUpstream } from './helpers/sandbox-upstream.js';
 
 test(
   'llm-only + one allowed endpoint: the chat call passes, GET /v1/models is a 403 that says why',
   { skip: needsRoot },
   async (t) => {
-    const ca = createTestCa(t);
-    const upstream = await createFakeUpstream({
-      ca,
-      hostnames: ['api.openai.com'],
-      handler: respond.json(200, { id: 'chatcmpl-1', object: 'chat.completion', choices: [] }),
-      listen: { host: '127.0.0.1', port: 443 },
+    const { upstream, home, config } = await sandboxUpstream(
       t,
-    });
-    const home = tempHome(t);
-    const config = join(home, 'test.json');
-    writeFileSync(
-      config,
-      JSON.stringify({ resolve: { 'api.openai.com': '127.0.0.1' }, upstreamCa: [ca.caFile] }),
+      ['api.openai.com'],
+      respond.json(200, { id: 'chatcmpl-1', object: 'chat.completion', choices: [] }),
     );
     const secret = canarySecret('openai');
     const script = [

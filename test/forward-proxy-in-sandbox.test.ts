@@ -15,9 +15,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from './helpers/cli.js';
-import { createFakeUpstream, type UpstreamHandler } from './helpers/fake-upstream.js';
+import type { UpstreamHandler } from './helpers/fake-upstream.js';
 import { needsRoot, tempHome } from './helpers/sandbox-bench.js';
-import { createTestCa } from './helpers/test-ca.js';
+import { sandboxUpstream } from './helpers/sandbox-upstream.js';
 
 /** Serves a folder as static files (enough for git's "dumb" HTTP protocol). */
 function staticFiles(root: string): UpstreamHandler {
@@ -51,23 +51,10 @@ test('git clone and curl through HTTPS_PROXY reach allowed hosts only', { skip: 
   git(['update-server-info'], join(site, 'repo.git'));
   writeFileSync(join(site, 'hello.txt'), 'hello from the fake internet\n');
 
-  const ca = createTestCa(t);
   const hosts = ['git.example.test', 'files.example.test', 'blocked.example.test'];
-  const upstream = await createFakeUpstream({
-    ca,
-    hostnames: hosts,
-    handler: staticFiles(site),
-    listen: { host: '127.0.0.1', port: 443 },
-    t,
+  const { ca, upstream, config } = await sandboxUpstream(t, hosts, staticFiles(site), {
+    profiles: { fake: { hosts: ['git.example.test', 'files.example.test'] } },
   });
-  const config = join(home, 'test.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      resolve: Object.fromEntries(hosts.map((h) => [h, '127.0.0.1'])),
-      profiles: { fake: { hosts: ['git.example.test', 'files.example.test'] } },
-    }),
-  );
   // the guest verifies the upstream itself (the tunnel is opaque): give it the test CA
   const guestCa = join(mkdtempSync(join(tmpdir(), 'airlock-guest-ca-')), 'ca.pem');
   chmodSync(dirname(guestCa), 0o755);

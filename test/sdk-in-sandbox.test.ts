@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BUILTIN_SERVICES } from '../src/catalogue/builtin.js';
 import { DATABASE_FILE } from '../src/store/database.js';
 import { runCli } from './helpers/cli.js';
 import { fakeApis } from './helpers/fake-apis.js';
-import { createFakeUpstream } from './helpers/fake-upstream.js';
 import { bundleForGuest } from './helpers/guest-bundle.js';
 import { canarySecret } from './helpers/proxy-bench.js';
-import { guestFixture, needsRoot, tempHome } from './helpers/sandbox-bench.js';
-import { createTestCa } from './helpers/test-ca.js';
+import { guestFixture, needsRoot } from './helpers/sandbox-bench.js';
+import { sandboxUpstream } from './helpers/sandbox-upstream.js';
 
 /** Each official SDK as an agent would run it: inside a real sandbox, via `airlock run`. */
 const CASES = [
@@ -50,26 +49,11 @@ test(
   'official SDKs and curl work unchanged inside a sandbox; the key never enters it',
   { skip: needsRoot },
   async (t) => {
-    const ca = createTestCa(t);
     const services = BUILTIN_SERVICES.filter((s) => CASES.some((c) => c.service === s.name));
-    const hostnames = services.flatMap((s) => s.hosts);
-    // The fake upstream answers for the real hostnames on loopback port 443; `resolve` sends the
-    // proxy there, so no name is ever looked up and no packet leaves the machine.
-    const upstream = await createFakeUpstream({
-      ca,
-      hostnames,
-      handler: fakeApis,
-      listen: { host: '127.0.0.1', port: 443 },
+    const { upstream, home, config } = await sandboxUpstream(
       t,
-    });
-    const home = tempHome(t);
-    const config = join(home, 'test.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        resolve: Object.fromEntries(hostnames.map((h) => [h, '127.0.0.1'])),
-        upstreamCa: [ca.caFile],
-      }),
+      services.flatMap((s) => s.hosts),
+      fakeApis,
     );
     const secrets = Object.fromEntries(services.map((s) => [s.envVar, canarySecret(s.name)]));
 

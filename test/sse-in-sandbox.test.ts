@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { startCli } from './helpers/cli.js';
 import { deferred } from './helpers/deferred.js';
-import { createFakeUpstream, respond } from './helpers/fake-upstream.js';
+import { respond } from './helpers/fake-upstream.js';
 import { canarySecret } from './helpers/proxy-bench.js';
-import { guestFixture, needsRoot, tempHome } from './helpers/sandbox-bench.js';
-import { createTestCa } from './helpers/test-ca.js';
+import { guestFixture, needsRoot } from './helpers/sandbox-bench.js';
+import { sandboxUpstream } from './helpers/sandbox-upstream.js';
 
 test(
   'each SSE event reaches a guest in a sandbox before the upstream sends the next',
@@ -20,27 +18,14 @@ test(
       order.push(`sent ${i}`);
       await acks[i]!.promise;
     });
-    const ca = createTestCa(t);
-    await createFakeUpstream({
-      ca,
-      hostnames: ['api.openai.com'],
-      // the guest's acks come back through the proxy as POST /v1/acks/<i>
-      handler: (req, res, recorded) => {
-        const ack = /^\/v1\/acks\/(\d+)$/.exec(req.url ?? '');
-        if (!ack) return stream(req, res, recorded);
-        order.push(`ack ${ack[1]}`);
-        acks[Number(ack[1])]!.resolve();
-        res.writeHead(204).end();
-      },
-      listen: { host: '127.0.0.1', port: 443 },
-      t,
+    // the guest's acks come back through the proxy as POST /v1/acks/<i>
+    const { home, config } = await sandboxUpstream(t, ['api.openai.com'], (req, res, recorded) => {
+      const ack = /^\/v1\/acks\/(\d+)$/.exec(req.url ?? '');
+      if (!ack) return stream(req, res, recorded);
+      order.push(`ack ${ack[1]}`);
+      acks[Number(ack[1])]!.resolve();
+      res.writeHead(204).end();
     });
-    const home = tempHome(t);
-    const config = join(home, 'test.json');
-    writeFileSync(
-      config,
-      JSON.stringify({ resolve: { 'api.openai.com': '127.0.0.1' }, upstreamCa: [ca.caFile] }),
-    );
     const { child, done } = startCli(
       [
         'run',
