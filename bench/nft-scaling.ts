@@ -55,7 +55,11 @@ try {
   for (let i = 0; i < lifecycles; i++) await (await Sandbox.create({ state })).close();
   const lifecycleMs = (performance.now() - t0) / lifecycles;
 
-  const sb = await Sandbox.create({ state });
+  // the guest sees the script's folder (and nothing else of the host's /tmp)
+  const sb = await Sandbox.create({
+    state,
+    mounts: [{ source: scriptDir, target: scriptDir, readOnly: true }],
+  });
   const server = createServer((s) => s.destroy());
   await new Promise<void>((resolve) => server.listen(sb.proxyPort, sb.gateway, resolve));
   try {

@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(nftables iproute2 util-linux procps tini curl git ca-certificates openssl)
+SYSTEM_PACKAGES=(nftables iproute2 util-linux procps bubblewrap curl git ca-certificates openssl)
+# --with-test-tools: what the test suite drives inside sandboxes besides (tmux, keyctl, pip)
+if [ "${1:-}" = "--with-test-tools" ]; then SYSTEM_PACKAGES+=(tmux keyutils python3 python3-pip); fi
 
 missing=()
 for p in "${SYSTEM_PACKAGES[@]}"; do

@@ -3,5 +3,5 @@
 # format check, build and every test. Privileged tests (namespaces, nftables) need root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install.sh
+bash scripts/install.sh --with-test-tools
 npm test

@@ -7,7 +7,7 @@
 export const ERROR_CODES = {
   AIRLOCK_ERR_USAGE: 'bad command-line usage: unknown flag, missing value, unknown command',
   AIRLOCK_ERR_NOT_ROOT: 'airlock needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to build sandboxes',
-  AIRLOCK_ERR_MISSING_TOOL: 'a system program airlock drives (nft, ip, unshare, setpriv, tini) is missing',
+  AIRLOCK_ERR_MISSING_TOOL: 'a system program airlock drives (nft, ip, bwrap, setpriv, sysctl) is missing',
   AIRLOCK_ERR_CONFIG: 'the configuration file or a flag value is invalid',
   AIRLOCK_ERR_STATE: 'the state directory or database cannot be used',
   AIRLOCK_ERR_POOL_INVALID: 'the address pool is not a usable IPv4 CIDR',
@@ -16,8 +16,12 @@ export const ERROR_CODES = {
   AIRLOCK_ERR_NFT_APPLY: 'loading the nftables ruleset or adding set elements failed',
   AIRLOCK_ERR_NFT_VERIFY: 'the enforcement rules were not found in place after applying them',
   AIRLOCK_ERR_USER_UNKNOWN: 'the user given with --user does not exist',
-  AIRLOCK_ERR_WORKDIR: 'the working directory given with --workdir is not a directory',
+  AIRLOCK_ERR_WORKDIR:
+    'the working directory does not exist, is not a directory, or is a place a guest never gets (/, /tmp, a home, the state directory)',
   AIRLOCK_ERR_SANDBOX_CLOSED: 'the sandbox was already closed',
+  AIRLOCK_ERR_CGROUP:
+    "the sandbox's cgroup (its memory, process and CPU limits) could not be made, joined or removed",
+  AIRLOCK_ERR_GUEST_START: 'the guest command could not be started inside its sandbox',
   AIRLOCK_ERR_PROFILE: 'an unknown network profile was chosen, or deny-all was combined with another',
   AIRLOCK_ERR_CREDENTIAL_UNKNOWN: 'no catalogue service takes the credential variable given',
   AIRLOCK_ERR_CREDENTIAL_NOT_ALLOWED:

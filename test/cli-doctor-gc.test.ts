@@ -9,7 +9,7 @@ test('doctor passes here, and prints a fix for what is missing', { skip: needsRo
   assert.equal(ok.status, 0, ok.stdout);
   const report = JSON.parse(ok.stdout) as { ok: boolean; checks: { name: string; ok: boolean }[] };
   assert.equal(report.ok, true);
-  for (const name of ['privileges', 'nft', 'ip', 'unshare', 'setpriv', 'tini', 'nf_tables', 'node']) {
+  for (const name of ['privileges', 'nft', 'ip', 'bwrap', 'setpriv', 'nf_tables', 'cgroups', 'node']) {
     assert.ok(
       report.checks.some((c) => c.name === name && c.ok),
       name,
@@ -17,7 +17,7 @@ test('doctor passes here, and prints a fix for what is missing', { skip: needsRo
   }
   const missing = await runCli(['doctor'], { PATH: '/nonexistent' });
   assert.equal(missing.status, 1);
-  assert.match(missing.stdout, /FAIL\s+tini\s+not found\n\s+fix: sudo apt-get install -y tini/);
+  assert.match(missing.stdout, /FAIL\s+bwrap\s+not found\n\s+fix: sudo apt-get install -y bubblewrap/);
 });
 
 test('not root: one line naming the capability and the fix', { skip: needsRoot }, async (t) => {
@@ -39,7 +39,13 @@ test('not root: one line naming the capability and the fix', { skip: needsRoot }
 test('gc --json reports what it removed', { skip: needsRoot }, async (t) => {
   const r = await runCli(['gc', '--json'], { AIRLOCK_HOME: tempHome(t) });
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout), { sandboxes: [], namespaces: [], links: [], elements: [] });
+  assert.deepEqual(JSON.parse(r.stdout), {
+    sandboxes: [],
+    namespaces: [],
+    links: [],
+    elements: [],
+    cgroups: [],
+  });
 });
 
 test('a missing program is named with the command that installs it', { skip: needsRoot }, async (t) => {
@@ -48,8 +54,12 @@ test('a missing program is named with the command that installs it', { skip: nee
   assert.equal(r.status, 1);
   assert.match(
     r.stderr,
-    /^airlock: missing unshare, setpriv, tini \[AIRLOCK_ERR_MISSING_TOOL\]\n {2}hint: install with: sudo apt-get install -y util-linux tini/,
+    /^airlock: missing bwrap, setpriv \[AIRLOCK_ERR_MISSING_TOOL\]\n {2}hint: install with: sudo apt-get install -y bubblewrap util-linux/,
   );
   const { leftovers } = await import('./helpers/fake-internet.js');
-  assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0 }, 'nothing was built');
+  assert.deepEqual(
+    await leftovers(),
+    { netns: [], links: [], elements: 0, cgroups: [] },
+    'nothing was built',
+  );
 });

@@ -12,18 +12,19 @@ test('airlock run passes stdio through and returns the command’s status', { sk
   assert.equal(r.stderr, 'to-stderr\n');
   assert.equal((await runCli(['run', '--', 'no-such-command-xyz'], env)).status, 127);
   assert.equal((await runCli(['run', 'sh', '-c', 'kill -KILL $$'], env)).status, 128 + 9);
-  assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0 });
+  assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0, cgroups: [] });
 });
 
 test('airlock run --env, --workdir, --user and the sudo default user', { skip: needsRoot }, async (t) => {
   const env = { AIRLOCK_HOME: tempHome(t) };
+  const workdir = tempHome(t);
   const r = await runCli(
     [
       'run',
       '--env',
       'GREETING=hi there',
       '--workdir',
-      '/tmp',
+      workdir,
       '--',
       'sh',
       '-c',
@@ -31,7 +32,10 @@ test('airlock run --env, --workdir, --user and the sudo default user', { skip: n
     ],
     env,
   );
-  assert.equal(r.stdout, '/tmp\nhi there\n65534\n', r.stderr);
+  assert.equal(r.stdout, `${workdir}\nhi there\n65534\n`, r.stderr);
+  const shared = await runCli(['run', '--workdir', '/tmp', '--', 'true'], env);
+  assert.equal(shared.status, 1);
+  assert.match(shared.stderr, /working directory \/tmp is \/tmp, which a guest never gets read-write/);
   const user = await runCli(['run', '--user', '4242:4243', '--', 'sh', '-c', 'id -u; id -g'], env);
   assert.equal(user.stdout, '4242\n4243\n', user.stderr);
   const sudo = await runCli(['run', '--', 'id', '-u'], { ...env, SUDO_UID: '1234', SUDO_GID: '1234' });
@@ -59,7 +63,7 @@ test('Ctrl-C reaches the guest and the sandbox is torn down', { skip: needsRoot 
   const r = await done;
   assert.match(r.stdout, /got-INT/);
   assert.equal(r.status, 42);
-  assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0 });
+  assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0, cgroups: [] });
 });
 
 test('bad credentials, profiles, flags and a missing command are refused clearly', async () => {
@@ -99,6 +103,28 @@ test('bad credentials, profiles, flags and a missing command are refused clearly
     cmd.stderr,
     /unknown command "launch"[\s\S]*commands: run, audit, services, profiles, doctor, gc/,
   );
+});
+
+test('working directories and mounts that would show the host are refused before anything is built', async (t) => {
+  const env = { AIRLOCK_HOME: tempHome(t) };
+  for (const [args, message, status] of [
+    [['--workdir', '/'], /working directory \/ is \/, which a guest never gets read-write/, 1],
+    [['--workdir', '/home'], /working directory \/home is \/home, which a guest never gets read-write/, 1],
+    [['--workdir', env.AIRLOCK_HOME], /is \/tmp\/airlock-test-\w+, which a guest never gets/, 1],
+    [['--workdir', '/nonexistent-dir-xyz'], /working directory \/nonexistent-dir-xyz does not exist/, 1],
+    [['--workdir', '/tmp', '--no-workdir'], /--workdir and --no-workdir exclude each other/, 2],
+    [['--mount', '/:/host'], /--mount \/:\/host: \/ is \/, which a guest never sees/, 2],
+    [['--mount', `${env.AIRLOCK_HOME}:/state:ro`], /which a guest never sees/, 2],
+    [['--mount', '/usr/share:/proc/x'], /DST \/proc\/x is inside \/proc/, 2],
+    [['--mount', '/usr/share:/usr/new-dir'], /DST \/usr\/new-dir does not exist, and \/usr is read-only/, 2],
+    [['--mount', 'relative:/x'], /SRC and DST must be absolute paths/, 2],
+    [['--mount', '/usr/share:/x:rx'], /mode "rx" is neither ro nor rw/, 2],
+  ] as const) {
+    const r = await runCli(['run', ...args, '--', 'true'], env);
+    assert.equal(r.status, status, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0, cgroups: [] });
 });
 
 test('every command has --help', async () => {

@@ -27,6 +27,6 @@ test(
     assert.match(out, /\(blocked: exit 6\)/);
     assert.match(out, /openai\s+denied\s+403\s+GET\s+api\.openai\.com\s+\/v1\/models/);
     assert.match(out, /1 request · 1 denied/);
-    assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0 });
+    assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0, cgroups: [] });
   },
 );

@@ -10,7 +10,7 @@ import { collectGarbage } from '../src/sandbox/gc.js';
 import { leftovers } from './helpers/fake-internet.js';
 import { needsRoot, tempHome } from './helpers/sandbox-bench.js';
 
-const nothingLeft = { netns: [], links: [], elements: 0 };
+const nothingLeft = { netns: [], links: [], elements: 0, cgroups: [] };
 
 test(
   'create, exec and close leave no namespace, link, element or slot behind',
@@ -42,14 +42,15 @@ test(
     await using sb = await Sandbox.create({ home: tempHome(t), env: { FROM_OPTIONS: 'yes' } });
     assert.equal((await sb.exec(['no-such-command-xyz'])).status, 127);
     assert.equal((await sb.exec(['sh', '-c', 'kill -TERM $$'])).status, 128 + 15);
+    const workdir = tempHome(t);
     const pwd = await sb.exec(['sh', '-c', 'pwd; echo $FROM_OPTIONS $EXTRA'], {
-      cwd: '/tmp',
+      workdir,
       env: { EXTRA: 'x' },
     });
-    assert.equal(pwd.stdout, '/tmp\nyes x\n');
+    assert.equal(pwd.stdout, `${workdir}\nyes x\n`);
     const guest = sb.spawn(['sleep', '30']);
     setTimeout(() => guest.signal('SIGINT'), 200);
-    assert.equal(await guest.exited, 128 + 2, 'SIGINT reaches the guest through tini');
+    assert.equal(await guest.exited, 128 + 2, 'SIGINT reaches the guest command');
   },
 );
 
@@ -127,6 +128,7 @@ test(
     assert.equal(report.sandboxes.length, 1);
     const after = await leftovers();
     assert.deepEqual(after.netns, [other.netns], 'only the other home’s sandbox remains');
+    assert.deepEqual(after.cgroups, [other.id], 'the crashed sandbox’s cgroup went, the other stayed');
     assert.equal(after.elements, 1);
     assert.equal((await other.exec(['true'])).status, 0, 'the other home’s sandbox still works');
   },

@@ -8,7 +8,7 @@ import { runCli } from './helpers/cli.js';
 import { fakeApis } from './helpers/fake-apis.js';
 import { bundleForGuest } from './helpers/guest-bundle.js';
 import { canarySecret } from './helpers/proxy-bench.js';
-import { guestFixture, needsRoot } from './helpers/sandbox-bench.js';
+import { guestFixture, needsRoot, shareFlags } from './helpers/sandbox-bench.js';
 import { sandboxUpstream } from './helpers/sandbox-upstream.js';
 
 /** Each official SDK as an agent would run it: inside a real sandbox, via `airlock run`. */
@@ -65,10 +65,13 @@ test(
           ? ['sh', guestFixture(st, c.script)]
           : ['node', await bundleForGuest(st, c.script)];
         const before = upstream.requests.length;
-        const run = await runCli(['run', '--config', config, '--cred', service.envVar, '--', ...program], {
-          ...secrets,
-          AIRLOCK_HOME: home,
-        });
+        const run = await runCli(
+          ['run', ...shareFlags(), '--config', config, '--cred', service.envVar, '--', ...program],
+          {
+            ...secrets,
+            AIRLOCK_HOME: home,
+          },
+        );
         assert.equal(run.status, 0, `${c.script}: ${run.stderr}${run.stdout}`);
         const line = JSON.parse(run.stdout.trim().split('\n').pop()!) as { ok: boolean; result: unknown };
         assert.equal(line.ok, true);

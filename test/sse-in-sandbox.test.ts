@@ -4,7 +4,7 @@ import { startCli } from './helpers/cli.js';
 import { deferred } from './helpers/deferred.js';
 import { respond } from './helpers/fake-upstream.js';
 import { canarySecret } from './helpers/proxy-bench.js';
-import { guestFixture, needsRoot } from './helpers/sandbox-bench.js';
+import { guestFixture, needsRoot, shareFlags } from './helpers/sandbox-bench.js';
 import { sandboxUpstream } from './helpers/sandbox-upstream.js';
 
 test(
@@ -29,6 +29,7 @@ test(
     const { child, done } = startCli(
       [
         'run',
+        ...shareFlags(),
         '--config',
         config,
         '--cred',

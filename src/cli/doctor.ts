@@ -2,16 +2,25 @@ import { readFileSync } from 'node:fs';
 import { runCommand } from '../net/run.js';
 import { findTool, installCommand, REQUIRED_TOOLS, type Tool } from '../sandbox/required-tools.js';
 import { airlockHome } from '../config/env-vars.js';
+import { detectCgroupFs } from '../sandbox/cgroup.js';
+import { runSelftest } from '../sandbox/selftest.js';
 import type { CliIo, Command } from './command.js';
 import { parseFlags } from './flags.js';
 
-const HELP = `Usage: airlock doctor [--json]
+const HELP = `Usage: airlock doctor [--selftest] [--json]
 
 Checks that this machine can run airlock sandboxes: root / CAP_NET_ADMIN, nf_tables in
-the kernel, the programs airlock drives (nft, ip, unshare, setpriv, tini, sysctl), network
-namespaces, and the Node version. Each failure is printed with its fix.
+the kernel, the programs airlock drives (nft, ip, bwrap, setpriv, sysctl), cgroups,
+network namespaces, and the Node version. Each failure is printed with its fix.
+
+With --selftest it then attacks a real sandbox on this host, as a guest would, and prints
+each attempt with ok or FAIL: direct TCP (v4, v6, other host ports), DNS, a world-writable
+unix socket and a world-readable file in a home it creates on the host, the guest's /tmp
+and /dev/shm, the guest's view of /proc and its privileges, the kernel keyring, and the
+memory and process limits. Run it after installing airlock on a new host (needs root).
 
 Flags:
+  --selftest   also run the escape attempts in a real sandbox
   --json       print the checks as one JSON object
   -h, --help   show this help
 `;
@@ -72,6 +81,22 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
         'load the module: sudo modprobe nf_tables (kernel ≥ 5.10 with CONFIG_NF_TABLES)',
       ),
     );
+    let cgroups: string;
+    try {
+      const fs = detectCgroupFs();
+      cgroups = fs.version === 2 ? `v2 at ${fs.root}` : `v1: memory at ${fs.memory}, pids at ${fs.pids}`;
+    } catch (error) {
+      cgroups = '';
+      checks.push(
+        check(
+          'cgroups',
+          false,
+          String((error as Error).message),
+          'boot with cgroup v2, or v1 memory and pids hierarchies',
+        ),
+      );
+    }
+    if (cgroups) checks.push(check('cgroups', true, cgroups, ''));
     const ns = await runCommand('ip', ['netns', 'list']);
     checks.push(
       check(
@@ -101,18 +126,24 @@ export const doctorCommand: Command = {
   summary: 'check this machine can run sandboxes',
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { flags, help } = parseFlags(args, { json: {} }, { command: 'doctor' });
+    const { flags, help } = parseFlags(args, { json: {}, selftest: {} }, { command: 'doctor' });
     if (help) {
       io.stdout.write(HELP);
       return 0;
     }
     const checks = await runChecks(io.env);
+    if (flags.selftest && checks.every((c) => c.ok)) {
+      const attempts = await runSelftest({ home: airlockHome(io.env), invokingEnv: io.env });
+      checks.push(...attempts.map((a) => ({ ...a, name: `selftest: ${a.name}` })));
+    }
     const ok = checks.every((c) => c.ok);
     if (flags.json) {
       io.stdout.write(`${JSON.stringify({ ok, checks })}\n`);
     } else {
       for (const c of checks) {
-        io.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(10)} ${c.detail}\n`);
+        io.stdout.write(
+          `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(flags.selftest ? 22 : 10)} ${c.detail}\n`,
+        );
         if (c.fix) io.stdout.write(`      fix: ${c.fix}\n`);
       }
       io.stdout.write(ok ? 'airlock can run sandboxes here\n' : 'airlock cannot run sandboxes here yet\n');

@@ -8,8 +8,9 @@ import { parseFlags } from './flags.js';
 const HELP = `Usage: airlock gc [--json]
 
 Finds and removes what crashed runs left behind: sandboxes whose airlock process is gone,
-and any airlock namespace (airlock-*), link (al-*), nftables set element or /etc/netns
-folder that no live sandbox owns. Also runs before each new sandbox is made.
+and any airlock namespace (airlock-*), link (al-*), nftables set element, /etc/netns folder
+or cgroup (airlock-*, with any process still in it) that no live sandbox owns. Also runs
+before each new sandbox is made.
 
 Flags:
   --json       print what was removed as one JSON object

@@ -1,8 +1,14 @@
+import { constants } from 'node:os';
 import { AirlockError } from '../errors.js';
 import { parseEnvAssignments } from '../sandbox/guest-env.js';
 import { airlockHome } from '../config/env-vars.js';
+import { formatSize, resolveLimits, type Limits } from '../config/limits.js';
 import { loadConfig } from '../config/load-config.js';
+import { parseDuration } from '../audit/query.js';
+import type { GuestProcess } from '../sandbox/guest-process.js';
+import { checkWorkdir, parseMount } from '../sandbox/host-paths.js';
 import { launchSandbox } from '../sandbox/launch.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import type { CliIo, Command } from './command.js';
 import { listFlag, parseFlags, stringFlag } from './flags.js';
 
@@ -15,13 +21,22 @@ const FLAGS = {
   name: { value: true },
   user: { value: true },
   workdir: { value: true },
+  'no-workdir': {},
+  mount: { value: true, multiple: true },
+  memory: { value: true },
+  pids: { value: true },
+  cpus: { value: true },
+  grace: { value: true },
 } as const;
 
 const HELP = `Usage: airlock run [flags] -- CMD [ARGS...]
 
 Runs CMD in a new sandbox: its own network namespace whose only way out is TCP to its
-gateway on the proxy port, its own PID and mount namespace, an unprivileged user with no
-capabilities, and a clean environment. The sandbox is removed when CMD exits.
+gateway on the proxy port; its own PID, IPC and mount namespace with a view of the file
+system of its own (the system read-only, private /tmp, /run and /dev/shm, an empty HOME,
+the working directory and --mount folders; nothing else of the host); an unprivileged user
+with no capabilities; a clean environment; and memory, process and CPU limits. The sandbox
+and everything in it is removed when CMD exits, and dies with airlock.
 
 Flags:
   --profile NAME      network profile (repeatable, composes): deny-all, llm-only, github,
@@ -35,7 +50,17 @@ Flags:
   --env K=V           set a variable in the guest (repeatable)
   --name NAME         a label for the sandbox
   --user USER         guest user: NAME, UID or UID:GID (default: the sudo caller, else nobody)
-  --workdir DIR       working directory of CMD (default: the current directory)
+  --workdir DIR       folder bound read-write at the same path as CMD's working directory
+                      (default: the current directory; never /, /tmp, a home or the state
+                      directory itself)
+  --no-workdir        bind no working directory; CMD starts in its empty HOME
+  --mount SRC:DST[:ro|rw]
+                      show a host folder or file at DST (repeatable; default rw)
+  --memory SIZE       memory of the whole sandbox, e.g. 512m or 2g (default: half the RAM)
+  --pids N            processes and threads at once (default: 1024)
+  --cpus N            CPU time as a number of CPUs, e.g. 1.5 (default: no quota)
+  --grace DURATION    time CMD has to exit after Ctrl-C or SIGTERM before it is killed,
+                      e.g. 30s (default: 10s); a second Ctrl-C kills at once
   -h, --help          show this help
 
 Exit status: CMD's own; 127 when CMD is not found; 128+n when it dies of signal n.
@@ -50,45 +75,139 @@ export const runCommand: Command = {
   summary: 'run a command in a new sandbox',
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { flags, rest, help } = parseFlags(args, FLAGS, { stopAtPositional: true, command: 'run' });
-    if (help) {
-      io.stdout.write(HELP);
-      return 0;
-    }
-    if (rest.length === 0) {
-      throw new AirlockError('AIRLOCK_ERR_USAGE', 'airlock run: no command given', {
-        hint: 'airlock run [flags] -- CMD [ARGS...]',
-      });
-    }
-    const env = parseEnvAssignments(listFlag(flags, 'env'));
-    const workdir = stringFlag(flags, 'workdir') ?? process.cwd();
-    const launched = await launchSandbox({
-      config: loadConfig(stringFlag(flags, 'config'), { env: io.env }),
-      credentials: listFlag(flags, 'cred'),
-      profiles: listFlag(flags, 'profile'),
-      allowEndpoints: listFlag(flags, 'allow-endpoint'),
-      home: airlockHome(io.env),
-      name: stringFlag(flags, 'name'),
-      user: stringFlag(flags, 'user'),
-      env,
-      invokingEnv: io.env,
-      logStream: io.stderr,
-    });
-    for (const warning of launched.warnings) io.stderr.write(`airlock: warning: ${warning}\n`);
-    const { sandbox } = launched;
-    let status: number | null = null;
+    // in place before anything is made: an interrupt during setup removes what was made so far
+    const lifetime = guestLifetime();
     try {
-      const guest = sandbox.spawn(rest, { cwd: workdir, stdio: 'inherit' });
-      const forward = (signal: NodeJS.Signals) => guest.signal(signal);
-      for (const s of FORWARDED_SIGNALS) process.on(s, forward);
-      try {
-        status = await guest.exited;
-      } finally {
-        for (const s of FORWARDED_SIGNALS) process.off(s, forward);
-      }
-      return status;
+      return await runSandboxed(args, io, lifetime);
+    } catch (error) {
+      if (lifetime.interrupted === undefined) throw error;
+      io.stderr.write(`airlock: interrupted by ${lifetime.interrupted}; nothing was left behind\n`);
+      return 128 + constants.signals[lifetime.interrupted];
     } finally {
-      await launched.close(status);
+      lifetime.dispose();
     }
   },
 };
+
+async function runSandboxed(args: string[], io: CliIo, lifetime: GuestLifetime): Promise<number> {
+  const { flags, rest, help } = parseFlags(args, FLAGS, { stopAtPositional: true, command: 'run' });
+  if (help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  if (rest.length === 0) {
+    throw new AirlockError('AIRLOCK_ERR_USAGE', 'airlock run: no command given', {
+      hint: 'airlock run [flags] -- CMD [ARGS...]',
+    });
+  }
+  if (flags['no-workdir'] && stringFlag(flags, 'workdir') !== undefined) {
+    throw new AirlockError('AIRLOCK_ERR_USAGE', 'airlock run: --workdir and --no-workdir exclude each other');
+  }
+  const env = parseEnvAssignments(listFlag(flags, 'env'));
+  const home = airlockHome(io.env);
+  const mounts = listFlag(flags, 'mount').map((m) => parseMount(m, home));
+  const config = loadConfig(stringFlag(flags, 'config'), { env: io.env });
+  const limits = resolveLimits(config.config.limits, {
+    memory: stringFlag(flags, 'memory'),
+    pids: stringFlag(flags, 'pids'),
+    cpus: stringFlag(flags, 'cpus'),
+  });
+  const grace = stringFlag(flags, 'grace');
+  const graceMs =
+    grace === undefined ? config.config.limits.graceSeconds * 1000 : parseDuration(grace, '--grace');
+  // checked before anything is built: a refused working directory costs no sandbox
+  const workdir = flags['no-workdir']
+    ? null
+    : checkWorkdir(stringFlag(flags, 'workdir') ?? process.cwd(), home);
+  const launched = await launchSandbox({
+    config,
+    credentials: listFlag(flags, 'cred'),
+    profiles: listFlag(flags, 'profile'),
+    allowEndpoints: listFlag(flags, 'allow-endpoint'),
+    home,
+    name: stringFlag(flags, 'name'),
+    user: stringFlag(flags, 'user'),
+    env,
+    invokingEnv: io.env,
+    logStream: io.stderr,
+    limits,
+    mounts,
+    signal: lifetime.abort.signal,
+  });
+  for (const warning of launched.warnings) io.stderr.write(`airlock: warning: ${warning}\n`);
+  const { sandbox } = launched;
+  let status: number | null = null;
+  try {
+    const guest = sandbox.spawn(rest, { workdir, stdio: 'inherit' });
+    lifetime.attach(guest, graceMs);
+    status = await guest.exited;
+    reportLimits(sandbox, limits, io);
+    return status;
+  } finally {
+    await launched.close(status);
+  }
+}
+
+/** What `run` does with the signals it receives, before and after the guest starts. */
+interface GuestLifetime {
+  /** aborted by a signal that arrives while the sandbox is being built */
+  abort: AbortController;
+  /** the signal that interrupted setup, if one did */
+  interrupted: NodeJS.Signals | undefined;
+  /** from now on signals go to the guest: the first is passed on, the grace period starts */
+  attach(guest: GuestProcess, graceMs: number): void;
+  dispose(): void;
+}
+
+/**
+ * During setup a signal aborts the build (everything made so far is removed). Once the guest
+ * runs, the first signal is passed to it and starts the grace period; a guest still running
+ * when it ends, or at a second signal, is killed with its whole PID namespace.
+ */
+function guestLifetime(): GuestLifetime {
+  let guest: GuestProcess | undefined;
+  let graceMs = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const lifetime: GuestLifetime = {
+    abort: new AbortController(),
+    interrupted: undefined,
+    attach(g, ms) {
+      guest = g;
+      graceMs = ms;
+      void g.exited.then(() => clearTimeout(timer));
+    },
+    dispose() {
+      clearTimeout(timer);
+      for (const s of FORWARDED_SIGNALS) process.off(s, onSignal);
+    },
+  };
+  function onSignal(signal: NodeJS.Signals): void {
+    if (guest === undefined) {
+      lifetime.interrupted ??= signal;
+      lifetime.abort.abort(new AirlockError('AIRLOCK_ERR_GUEST_START', `interrupted by ${signal}`));
+    } else if (timer !== undefined) {
+      guest.kill();
+    } else {
+      guest.signal(signal);
+      const g = guest;
+      timer = setTimeout(() => g.kill(), graceMs);
+    }
+  }
+  for (const s of FORWARDED_SIGNALS) process.on(s, onSignal);
+  return lifetime;
+}
+
+/** Tells the user when the kernel enforced a limit: otherwise a killed process looks like a crash. */
+function reportLimits(sandbox: Sandbox, limits: Limits, io: CliIo): void {
+  const { oomKills, forksRefused } = sandbox.events();
+  if (oomKills > 0) {
+    io.stderr.write(
+      `airlock: the sandbox reached its memory limit (${formatSize(limits.memoryBytes)}): ${oomKills} process(es) killed; see --memory\n`,
+    );
+  }
+  if (forksRefused > 0) {
+    io.stderr.write(
+      `airlock: the sandbox reached its process limit (${limits.pids}): ${forksRefused} fork(s) refused; see --pids\n`,
+    );
+  }
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseIPv4Strict, parseIPv6, SERVICE_NAME } from '../policy/index.js';
 import { DEFAULT_PROXY_PORT } from './env-vars.js';
+import { DEFAULT_GRACE_SECONDS, DEFAULT_PIDS, MIN_PIDS, isSize } from './limits.js';
 
 /**
  * The config file schema (JSON). Every field is described; `docs/config.schema.json` is
@@ -219,6 +220,35 @@ export const ConfigSchema = z
       })
       .default(DEFAULT_TIMEOUTS)
       .describe('proxy time-outs; the defaults suit long LLM streams'),
+    limits: z
+      .strictObject({
+        memory: z
+          .string()
+          .refine(isSize, { message: 'must be a size like 512m or 2g (at least 16m)' })
+          .optional()
+          .describe(
+            'memory of the whole sandbox (RAM and tmpfs files, no swap), e.g. `2g` (omitted = half the RAM)',
+          ),
+        pids: z
+          .number()
+          .int()
+          .min(MIN_PIDS)
+          .default(DEFAULT_PIDS)
+          .describe('processes and threads the whole sandbox may have at once'),
+        cpus: z
+          .number()
+          .min(0.01)
+          .optional()
+          .describe('CPU time of the whole sandbox as a number of CPUs, e.g. 1.5 (omitted = no quota)'),
+        graceSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .default(DEFAULT_GRACE_SECONDS)
+          .describe('seconds a guest has to exit after Ctrl-C or SIGTERM before it is killed'),
+      })
+      .default({ pids: DEFAULT_PIDS, graceSeconds: DEFAULT_GRACE_SECONDS })
+      .describe('what each sandbox may use; flags (`--memory`, `--pids`, `--cpus`, `--grace`) override'),
     audit: z
       .strictObject({
         synchronous: z

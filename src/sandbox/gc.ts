@@ -1,8 +1,9 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { listLinks, listNetns } from '../net/ip.js';
 import { allowedEntries } from './firewall.js';
 import { HOST_IF_PREFIX, NETNS_PREFIX } from './names.js';
-import { linkAlias, NETNS_ETC, ownerAlive, teardownNetwork } from './resources.js';
+import { listSandboxCgroups } from './cgroup.js';
+import { LINK_ALIAS_PREFIX, linkAlias, NETNS_ETC, ownerAlive, teardownSandbox } from './resources.js';
 import type { State } from './state.js';
 
 /** What one gc pass removed. */
@@ -13,22 +14,27 @@ export interface GcReport {
   namespaces: string[];
   links: string[];
   elements: string[];
+  /** sandbox cgroups (their processes killed) that no live sandbox owns */
+  cgroups: string[];
 }
 
 const idOfNetns = (netns: string) => netns.slice(NETNS_PREFIX.length);
+/** Whether the state directory a link's alias names still exists (an unknown alias counts as existing). */
+const homeExists = (alias: string) =>
+  !alias.startsWith(LINK_ALIAS_PREFIX) || existsSync(alias.slice(LINK_ALIAS_PREFIX.length));
 const idOfLink = (link: string) => link.slice(HOST_IF_PREFIX.length);
 
 /**
  * Finds and removes what crashed runs left behind: live records whose owner process is gone,
- * and the airlock namespaces, links, set elements and /etc/netns folders that no live
- * sandbox owns. A link whose alias names another state directory belongs to another
+ * and the airlock namespaces, links, set elements, /etc/netns folders and cgroups (with any
+ * process still in them) that no live sandbox owns. A link whose alias names another state directory belongs to another
  * airlock home and is left alone, with its namespace.
  */
 export async function collectGarbage(state: State): Promise<GcReport> {
-  const report: GcReport = { sandboxes: [], namespaces: [], links: [], elements: [] };
+  const report: GcReport = { sandboxes: [], namespaces: [], links: [], elements: [], cgroups: [] };
   for (const r of state.sandboxes.live()) {
     if (ownerAlive(r)) continue;
-    await teardownNetwork(r);
+    await teardownSandbox(r);
     state.sandboxes.end(r.id, null);
     report.sandboxes.push(r.id);
   }
@@ -38,6 +44,7 @@ export async function collectGarbage(state: State): Promise<GcReport> {
   const netnsNow = (await listNetns()).filter((n) => n.startsWith(NETNS_PREFIX));
   const linksNow = (await listLinks()).filter((l) => l.name.startsWith(HOST_IF_PREFIX));
   const elementsNow = await allowedEntries();
+  const cgroupsNow = listSandboxCgroups();
   let etc: string[] = [];
   try {
     etc = readdirSync(NETNS_ETC).filter((n) => n.startsWith(NETNS_PREFIX));
@@ -46,12 +53,16 @@ export async function collectGarbage(state: State): Promise<GcReport> {
   }
   const live = new Set(state.sandboxes.live().map((r) => r.id));
   const ours = linkAlias(state.home);
-  const foreign = new Set(linksNow.filter((l) => l.alias !== ours).map((l) => idOfLink(l.name)));
+  // another home's sandbox is left to that home's gc, unless that home is gone for good
+  const foreign = new Set(
+    linksNow.filter((l) => l.alias !== ours && homeExists(l.alias)).map((l) => idOfLink(l.name)),
+  );
   const orphans = new Set<string>();
   for (const id of [
     ...netnsNow.map(idOfNetns),
     ...etc.map(idOfNetns),
     ...linksNow.map((l) => idOfLink(l.name)),
+    ...cgroupsNow,
   ]) {
     if (!live.has(id) && !foreign.has(id)) orphans.add(id);
   }
@@ -59,14 +70,16 @@ export async function collectGarbage(state: State): Promise<GcReport> {
   for (const id of orphans) {
     const netns = `${NETNS_PREFIX}${id}`;
     const hostIf = `${HOST_IF_PREFIX}${id}`;
-    await teardownNetwork({ netns, hostIf, gateway: '0.0.0.0', guest: '0.0.0.0', proxyPort: 0 });
+    await teardownSandbox({ id, netns, hostIf, gateway: '0.0.0.0', guest: '0.0.0.0', proxyPort: 0 });
     if (netnsNow.includes(netns)) report.namespaces.push(netns);
     if (existingLinks.has(hostIf)) report.links.push(hostIf);
+    if (cgroupsNow.includes(id)) report.cgroups.push(id);
   }
   // An element whose link is gone can never match a packet again: whoever made it, it is stale.
   for (const e of elementsNow) {
     if (existingLinks.has(e.hostIf) && !orphans.has(idOfLink(e.hostIf))) continue;
-    await teardownNetwork({ netns: `${NETNS_PREFIX}${idOfLink(e.hostIf)}`, ...e });
+    const id = idOfLink(e.hostIf);
+    await teardownSandbox({ id, netns: `${NETNS_PREFIX}${id}`, ...e });
     report.elements.push(e.hostIf);
   }
   return report;

@@ -1,12 +1,18 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { constants } from 'node:os';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { AirlockError } from '../errors.js';
+import type { SandboxCgroup } from './cgroup.js';
 import type { GuestUser } from './guest-user.js';
+import { guestViewArgs, type GuestViewOptions } from './guest-view.js';
 import type { Tool } from './required-tools.js';
+import { guestFilterBytes, type SeccompArch } from './seccomp.js';
 
 /** How to run one guest command. */
 export interface GuestCommandOptions {
-  /** working directory (omitted = /) */
-  cwd?: string;
+  /** host folder bound read-write at the same path as the working directory (omitted or null = none: HOME) */
+  workdir?: string | null;
   /** variables added to the sandbox's guest environment for this command */
   env?: Record<string, string>;
   /** overrides the sandbox's guest user for this command */
@@ -15,40 +21,132 @@ export interface GuestCommandOptions {
   stdio?: StdioOptions;
 }
 
+/** A running guest command. */
+export interface GuestProcess {
+  child: ChildProcess;
+  /** resolves once the command runs inside its cgroup (rejects if it never could) */
+  started: Promise<void>;
+  /** resolves with the shell-style exit status (128 + n when killed by signal n) */
+  exited: Promise<number>;
+  /** sends a signal to the guest command and its process group (the sandbox's init ignores it) */
+  signal(signal: NodeJS.Signals): void;
+  /** kills every process of this command's PID namespace at once */
+  kill(): void;
+}
+
+// file descriptors bubblewrap reads and writes besides stdio
+const SECCOMP_FD = 3;
+const STATUS_FD = 4;
+const BLOCK_FD = 5;
+
 /**
- * The argument vector that enters the namespace and drops privileges:
- * netns → own PID + mount namespace with a fresh /proc → uid/gid, no capabilities,
- * no_new_privs → tini as PID 1 (forwards signals, reaps zombies, exits 128+n on a signal).
+ * The argument vector: `ip netns exec` enters the sandbox's network namespace (and gives it
+ * its own resolv.conf), bubblewrap builds the guest's PID, IPC and UTS namespaces and its
+ * file system view, applies the system-call filter, and dies with airlock (so its PID 1, and
+ * with it every guest process, dies too); setpriv drops to the guest user with no
+ * capabilities and no_new_privs.
  */
 export function guestArgv(
   tools: Record<Tool, string>,
   netns: string,
+  view: GuestViewOptions,
   user: GuestUser,
   command: readonly string[],
 ): string[] {
   return [
     'netns', 'exec', netns,
-    tools.unshare, '--pid', '--fork', '--mount-proc', '--kill-child', '--',
+    tools.bwrap, '--die-with-parent', '--new-session',
+    '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--hostname', 'airlock',
+    '--seccomp', String(SECCOMP_FD), '--json-status-fd', String(STATUS_FD), '--block-fd', String(BLOCK_FD),
+    ...guestViewArgs(view),
+    '--',
     tools.setpriv, `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups',
     '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--',
-    tools.tini, '-g', '--',
     ...command,
   ]; // prettier-ignore
 }
 
 /**
- * Starts the guest chain. It uses child_process directly (an argument array, no shell)
- * rather than zx because the chain must lead its own process group: airlock forwards
- * signals to that group, and tini hands them to the command.
+ * Starts the guest chain with child_process (an argument array, no shell) and holds it before
+ * the command runs: bubblewrap reports its sandbox's PID 1, airlock moves bubblewrap and that
+ * PID 1 into the sandbox's cgroup, and only then lets it go on. It must be spawned from the
+ * main thread: the parent-death signal fires when the spawning thread ends.
  */
 export function startGuest(
   tools: Record<Tool, string>,
   argv: string[],
   env: Record<string, string>,
-  cwd: string,
   stdio: StdioOptions,
-): ChildProcess {
-  return spawn(tools.ip, argv, { env, cwd, stdio, detached: true });
+  cgroup: SandboxCgroup,
+  arch: SeccompArch,
+): GuestProcess {
+  const std = typeof stdio === 'string' ? [stdio, stdio, stdio] : stdio.slice(0, 3);
+  const child = spawn(tools.ip, argv, {
+    env,
+    cwd: '/',
+    stdio: [...std, 'pipe', 'pipe', 'pipe'] as StdioOptions,
+    detached: true,
+  });
+  const [seccompFd, statusFd, blockFd] = [SECCOMP_FD, STATUS_FD, BLOCK_FD].map((fd) => child.stdio[fd]);
+  (seccompFd as Writable).on('error', () => undefined).end(guestFilterBytes(arch));
+  (blockFd as Writable).on('error', () => undefined);
+  let initPid: number | undefined;
+  let killed = false;
+  const killAll = () => {
+    for (const pid of [initPid, child.pid]) {
+      try {
+        if (pid !== undefined) process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  const started = new Promise<void>((resolve, reject) => {
+    const lines = createInterface({ input: statusFd as Readable });
+    lines.once('line', (line) => {
+      initPid = (JSON.parse(line) as { 'child-pid'?: number })['child-pid'];
+      try {
+        if (killed || initPid === undefined)
+          throw new AirlockError('AIRLOCK_ERR_SANDBOX_CLOSED', 'killed before it started');
+        cgroup.attach(child.pid!);
+        cgroup.attach(initPid);
+      } catch (error) {
+        killAll();
+        reject(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      (blockFd as Writable).end('go');
+      resolve();
+    });
+    child.once('error', reject);
+    child.once('close', () =>
+      reject(new AirlockError('AIRLOCK_ERR_GUEST_START', 'the guest ended before it started')),
+    );
+  });
+  started.catch(() => undefined);
+  const exited = new Promise<number>((resolve) => {
+    child.once('error', () => resolve(127));
+    child.once('close', (code, signal) => resolve(exitStatusOf(code, signal)));
+  });
+  const kill = () => {
+    killed = true;
+    // before PID 1 is known, the status handler kills it the moment it is
+    if (initPid !== undefined) killAll();
+  };
+  return {
+    child,
+    started,
+    exited,
+    signal(signal) {
+      if (initPid === undefined) return kill(); // no guest code ran yet
+      try {
+        process.kill(-initPid, signal);
+      } catch {
+        // already exited
+      }
+    },
+    kill,
+  };
 }
 
 /** The shell convention for an exit: the code, or 128 + the signal number. */

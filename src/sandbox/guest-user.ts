@@ -6,11 +6,13 @@ import { ENV } from '../config/env-vars.js';
 export interface GuestUser {
   uid: number;
   gid: number;
-  /** from the passwd entry, '/' when the uid has none */
+  /** HOME inside the sandbox (an empty tmpfs): the passwd home when it is under /home, else /home/guest */
   home: string;
 }
 
 export const NOBODY = 65534;
+/** HOME for a guest user whose passwd entry has none under /home (nobody, service users) */
+export const GUEST_HOME = '/home/guest';
 
 interface PasswdEntry {
   name: string;
@@ -70,5 +72,6 @@ export function resolveGuestUser(spec: string | undefined, env: NodeJS.ProcessEn
     );
   }
   const entry = byUid(uid);
-  return { uid, gid: gid ?? entry?.gid ?? uid, home: entry?.home ?? '/' };
+  const home = entry?.home.startsWith('/home/') ? entry.home : GUEST_HOME;
+  return { uid, gid: gid ?? entry?.gid ?? uid, home };
 }

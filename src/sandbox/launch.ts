@@ -4,6 +4,7 @@ import { createUsageTap } from '../audit/usage.js';
 import type { Service } from '../catalogue/service.js';
 import { parseCredFlag, resolveSecretSource, type LoadedConfig, type SecretSource } from '../config/index.js';
 import { ENV } from '../config/env-vars.js';
+import { resolveLimits } from '../config/limits.js';
 import { parseConfig } from '../config/load-config.js';
 import { AirlockError } from '../errors.js';
 import { createSandboxPolicy, type SandboxPolicy } from '../policy/index.js';
@@ -23,7 +24,7 @@ import { openState, type State } from './state.js';
 /** What `airlock run` (or a library user) asks for. */
 export interface LaunchOptions extends Pick<
   SandboxOptions,
-  'name' | 'user' | 'env' | 'invokingEnv' | 'home'
+  'name' | 'user' | 'env' | 'invokingEnv' | 'home' | 'limits' | 'mounts' | 'signal'
 > {
   /** the loaded config file (omitted = every default) */
   config?: LoadedConfig;
@@ -109,6 +110,12 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
       proxyPort: config.proxyPort,
       profiles: [...policy.profiles],
       credentials: secrets.map((s) => s.name),
+      limits: options.limits ?? resolveLimits(config.limits, {}),
+      // where the real keys and their configuration live is never part of a guest's view
+      hidden: [
+        ...(loaded.path === undefined ? [] : [loaded.path]),
+        ...secrets.filter((s) => s.origin.startsWith('file:')).map((s) => s.origin.slice('file:'.length)),
+      ],
     });
     // after the gc inside Sandbox.create has ended crashed sandboxes: their in-flight rows
     // become `unknown` now, while live sandboxes of other airlock processes keep theirs
@@ -154,6 +161,7 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
       },
       { host: sandbox.gateway, port: sandbox.proxyPort },
     );
+    options.signal?.throwIfAborted();
     const proxyUrl = `http://${sandbox.gateway}:${sandbox.proxyPort}`;
     sandbox.setGuestVariables({
       ...guestVariables(services, credentials, proxyUrl),

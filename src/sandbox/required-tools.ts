@@ -6,9 +6,8 @@ import { AirlockError } from '../errors.js';
 export const REQUIRED_TOOLS = {
   nft: 'nftables',
   ip: 'iproute2',
-  unshare: 'util-linux',
+  bwrap: 'bubblewrap',
   setpriv: 'util-linux',
-  tini: 'tini',
   sysctl: 'procps',
 } as const;
 

@@ -4,6 +4,7 @@ import { AirlockError } from '../errors.js';
 import { deleteLink, deleteNetns, ip, sysctl } from '../net/ip.js';
 import { runCommand } from '../net/run.js';
 import type { SandboxRecord } from '../store/sandbox-records.js';
+import { openCgroup, type SandboxCgroup } from './cgroup.js';
 import { GUEST_IF_PREFIX, interfaceName } from './names.js';
 import {
   allowSandbox,
@@ -88,10 +89,15 @@ async function killNetnsProcesses(netns: string): Promise<void> {
   }
 }
 
-/** Removes everything a sandbox may have created; each step is idempotent ("not found" = done). */
-export async function teardownNetwork(
-  r: Pick<SandboxRecord, 'netns' | 'hostIf' | 'gateway' | 'guest' | 'proxyPort'>,
-) {
+type TeardownTarget = Pick<SandboxRecord, 'id' | 'netns' | 'hostIf' | 'gateway' | 'guest' | 'proxyPort'>;
+
+/**
+ * Removes everything a sandbox may have created: its processes first (the whole cgroup, then
+ * anything left in the namespace), then the set element, link, namespace and /etc/netns
+ * folder, then the cgroup. Each step is idempotent ("not found" = done) and runs even when
+ * an earlier one failed.
+ */
+export async function teardownSandbox(r: TeardownTarget, cgroup: SandboxCgroup = openCgroup(r.id)) {
   const errors: unknown[] = [];
   const step = async (fn: () => Promise<void> | void) => {
     try {
@@ -101,12 +107,14 @@ export async function teardownNetwork(
     }
   };
   await step(() => disallowSandbox(r));
+  await step(() => cgroup.kill());
   await step(() => killNetnsProcesses(r.netns));
   // The link first: deleting it removes both veth ends at once, while a namespace holding
   // sockets in TIME_WAIT is dismantled by the kernel later, in the background.
   await step(() => deleteLink(r.hostIf));
   await step(() => deleteNetns(r.netns));
   await step(() => rmSync(join(NETNS_ETC, r.netns), { recursive: true, force: true }));
+  await step(() => cgroup.remove());
   if (errors.length > 0) {
     throw new AirlockError(
       'AIRLOCK_ERR_NET_SETUP',
@@ -120,8 +128,10 @@ export async function teardownNetwork(
  * one AIRLOCK_HOME never removes the sandboxes of another.
  */
 export function linkAlias(home: string): string {
-  return `airlock:${home}`;
+  return `${LINK_ALIAS_PREFIX}${home}`;
 }
+
+export const LINK_ALIAS_PREFIX = 'airlock:';
 
 /** Start time of a process (field 22 of /proc/PID/stat), null when it is not running. */
 export function processStartTime(pid: number): string | null {

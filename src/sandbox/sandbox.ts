@@ -1,5 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { arch } from 'node:process';
 import { DEFAULT_PROXY_PORT } from '../config/env-vars.js';
 import { AirlockError } from '../errors.js';
 import type { SandboxRecord } from '../store/sandbox-records.js';
@@ -7,10 +6,14 @@ import { DEFAULT_POOL, parsePool } from '../net/address-pool.js';
 import { listIpv4Addresses } from '../net/ip.js';
 import { collectGarbage } from './gc.js';
 import { buildGuestEnv } from './guest-env.js';
-import { exitStatusOf, guestArgv, startGuest, type GuestCommandOptions } from './guest-process.js';
+import { createCgroup, type CgroupEvents, type SandboxCgroup } from './cgroup.js';
+import { guestArgv, startGuest, type GuestCommandOptions, type GuestProcess } from './guest-process.js';
 import { resolveGuestUser, type GuestUser } from './guest-user.js';
+import { checkWorkdir, type Mount } from './host-paths.js';
+import { defaultLimits, type Limits } from '../config/limits.js';
 import { newSandboxId, sandboxNames } from './names.js';
-import { buildNetwork, processStartTime, teardownNetwork, type BuildStep } from './resources.js';
+import { buildNetwork, processStartTime, teardownSandbox, type BuildStep } from './resources.js';
+import { seccompSupported, type SeccompArch } from './seccomp.js';
 import { openState, type State } from './state.js';
 import { assertRoot } from './privileges.js';
 import { requireTools, type Tool } from './required-tools.js';
@@ -36,8 +39,16 @@ export interface SandboxOptions {
   credentials?: string[];
   /** the environment airlock was started with; only its allowlisted variables reach guests */
   invokingEnv?: NodeJS.ProcessEnv;
+  /** memory, process and CPU limits of the whole sandbox (omitted = `defaultLimits()`) */
+  limits?: Limits;
+  /** host folders shown to every guest of this sandbox (`--mount`) */
+  mounts?: readonly Mount[];
+  /** host paths masked wherever a guest's view would show them (config and secret files) */
+  hidden?: readonly string[];
   /** called after each build step; a throw aborts the build (tests use it to inject faults) */
   onBuildStep?: (step: BuildStep) => Promise<void> | void;
+  /** aborts the build between steps (e.g. on Ctrl-C); what was made is removed */
+  signal?: AbortSignal;
 }
 
 /** The result of `exec`: collected output and the shell-style exit status. */
@@ -45,15 +56,6 @@ export interface ExecResult {
   status: number;
   stdout: string;
   stderr: string;
-}
-
-/** A running guest command started by `spawn`. */
-export interface GuestProcess {
-  child: ChildProcess;
-  /** resolves with the shell-style exit status (128 + n when killed by signal n) */
-  exited: Promise<number>;
-  /** sends a signal to the guest's whole process chain */
-  signal(signal: NodeJS.Signals): void;
 }
 
 /**
@@ -69,8 +71,12 @@ export class Sandbox {
   #invokingEnv: NodeJS.ProcessEnv;
   #children = new Set<GuestProcess>();
   #closed = false;
-  /** absolute paths of ip, unshare, setpriv, tini… found before the sandbox was built */
+  /** absolute paths of ip, bwrap, setpriv… found before the sandbox was built */
   #tools: Record<Tool, string>;
+  #cgroup: SandboxCgroup;
+  #arch: SeccompArch;
+  #mounts: readonly Mount[];
+  #hidden: readonly string[];
 
   private constructor(
     record: SandboxRecord,
@@ -78,10 +84,16 @@ export class Sandbox {
     ownsState: boolean,
     user: GuestUser,
     tools: Record<Tool, string>,
+    cgroup: SandboxCgroup,
+    arch: SeccompArch,
     options: SandboxOptions,
   ) {
     this.record = record;
     this.#tools = tools;
+    this.#cgroup = cgroup;
+    this.#arch = arch;
+    this.#mounts = options.mounts ?? [];
+    this.#hidden = [...(options.hidden ?? []), state.home];
     this.#state = state;
     this.#ownsState = ownsState;
     this.user = user;
@@ -115,12 +127,24 @@ export class Sandbox {
   static async create(options: SandboxOptions = {}): Promise<Sandbox> {
     assertRoot('creating a sandbox');
     const tools = requireTools(options.invokingEnv ?? process.env);
+    const machine = arch;
+    if (!seccompSupported(machine)) {
+      throw new AirlockError(
+        'AIRLOCK_ERR_GUEST_START',
+        `guests need a system-call filter, and airlock has none for ${machine}`,
+        {
+          hint: 'run airlock on x86-64 or arm64',
+        },
+      );
+    }
+    const limits = options.limits ?? defaultLimits();
     const pool = parsePool(options.pool ?? DEFAULT_POOL);
     const user = resolveGuestUser(options.user, options.invokingEnv ?? process.env);
     const proxyPort = options.proxyPort ?? DEFAULT_PROXY_PORT;
     if (!Number.isInteger(proxyPort) || proxyPort < 1 || proxyPort > 65535) {
       throw new AirlockError('AIRLOCK_ERR_CONFIG', `proxy port ${proxyPort} is not a TCP port (1-65535)`);
     }
+    options.signal?.throwIfAborted();
     const state = options.state ?? openState(options.home);
     const ownsState = options.state === undefined;
     let record: SandboxRecord | null = null;
@@ -152,11 +176,16 @@ export class Sandbox {
           { hint: 'close sandboxes, run `airlock gc`, or configure a larger pool' },
         );
       }
-      await buildNetwork(record, state.home, options.onBuildStep);
-      return new Sandbox(record, state, ownsState, user, tools, options);
+      await buildNetwork(record, state.home, async (step) => {
+        options.signal?.throwIfAborted();
+        await options.onBuildStep?.(step);
+      });
+      const cgroup = createCgroup(record.id, limits);
+      options.signal?.throwIfAborted();
+      return new Sandbox(record, state, ownsState, user, tools, cgroup, machine, options);
     } catch (error) {
       if (record !== null) {
-        await teardownNetwork(record).catch(() => undefined);
+        await teardownSandbox(record).catch(() => undefined);
         state.sandboxes.end(record.id, null);
       }
       if (ownsState) state.close();
@@ -178,37 +207,26 @@ export class Sandbox {
   spawn(command: readonly string[], options: GuestCommandOptions = {}): GuestProcess {
     if (this.#closed) throw new AirlockError('AIRLOCK_ERR_SANDBOX_CLOSED', `sandbox ${this.id} is closed`);
     if (command.length === 0) throw new AirlockError('AIRLOCK_ERR_USAGE', 'no command given');
-    const cwd = options.cwd ?? '/';
-    if (!isDirectory(cwd)) {
-      throw new AirlockError('AIRLOCK_ERR_WORKDIR', `working directory ${cwd} is not a directory`);
-    }
+    const workdir = options.workdir == null ? null : checkWorkdir(options.workdir, this.#state.home);
     const user = options.user ?? this.user;
     const env = buildGuestEnv(this.#invokingEnv, user.home, this.#env, options.env ?? {});
-    const child = startGuest(
+    const view = { home: user.home, workdir, mounts: this.#mounts, hidden: this.#hidden };
+    const proc = startGuest(
       this.#tools,
-      guestArgv(this.#tools, this.netns, user, command),
+      guestArgv(this.#tools, this.netns, view, user, command),
       env,
-      cwd,
       options.stdio ?? 'pipe',
+      this.#cgroup,
+      this.#arch,
     );
-    const exited = new Promise<number>((resolve) => {
-      child.once('error', () => resolve(127));
-      child.once('close', (code, signal) => resolve(exitStatusOf(code, signal)));
-    });
-    const proc: GuestProcess = {
-      child,
-      exited,
-      signal: (signal) => {
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, signal);
-        } catch {
-          // already exited
-        }
-      },
-    };
     this.#children.add(proc);
-    void exited.then(() => this.#children.delete(proc));
+    void proc.exited.then(() => this.#children.delete(proc));
     return proc;
+  }
+
+  /** What the kernel counted for this sandbox so far: processes killed for memory, forks refused. */
+  events(): CgroupEvents {
+    return this.#cgroup.events();
   }
 
   /** Runs a command to completion and collects its output. */
@@ -226,13 +244,13 @@ export class Sandbox {
     return { status, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
   }
 
-  /** Kills what still runs inside, removes namespace, link and set element, frees the slot. */
+  /** Kills what still runs inside, removes cgroup, namespace, link and set element, frees the slot. */
   async close(exitStatus: number | null = null): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const proc of this.#children) proc.signal('SIGKILL');
+    for (const proc of this.#children) proc.kill();
     try {
-      await teardownNetwork(this.record);
+      await teardownSandbox(this.record, this.#cgroup);
     } finally {
       this.#state.sandboxes.end(this.id, exitStatus);
       if (this.#ownsState) this.#state.close();
@@ -241,13 +259,5 @@ export class Sandbox {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
   }
 }

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { deleteLink, deleteNetns, ip, listLinks, listNetns } from '../../src/net/ip.js';
 import { nftApply, nftQuery } from '../../src/net/nft.js';
+import { listSandboxCgroups } from '../../src/sandbox/cgroup.js';
 
 /**
  * A hermetic "fake internet": its own namespace holding 203.0.113.0/24 and 2001:db8::/32,
@@ -134,8 +135,13 @@ async function assertUnrouted(address: string): Promise<void> {
     throw new Error(`fake internet: ${address} is already routed (${routes}); a test left one behind`);
 }
 
-/** Everything airlock or the bench may have left: namespaces, links, nft elements. */
-export async function leftovers(): Promise<{ netns: string[]; links: string[]; elements: number }> {
+/** Everything airlock or the bench may have left: namespaces, links, nft elements, cgroups. */
+export async function leftovers(): Promise<{
+  netns: string[];
+  links: string[];
+  elements: number;
+  cgroups: string[];
+}> {
   const netns = (await listNetns()).filter(
     (n) => n.startsWith('airlock-') || n.startsWith(FAKE_INTERNET_PREFIX),
   );
@@ -147,5 +153,5 @@ export async function leftovers(): Promise<{ netns: string[]; links: string[]; e
     ? ((JSON.parse(set) as { nftables: { set?: { elem?: unknown[] } }[] }).nftables.find((i) => i.set)?.set
         ?.elem?.length ?? 0)
     : 0;
-  return { netns, links, elements };
+  return { netns, links, elements, cgroups: listSandboxCgroups() };
 }

@@ -1,19 +1,17 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { shareDir } from './sandbox-bench.js';
 
 /**
  * Bundles a fixture script with its npm dependencies (the official SDKs) into one
- * self-contained file in a world-readable temp folder, so an unprivileged guest runs it
- * without reading the checkout or its node_modules.
+ * self-contained file in the guest share (see sandbox-bench.ts), so an unprivileged guest
+ * runs it without reading the checkout or its node_modules.
  */
 export async function bundleForGuest(t: TestContext, fixture: string): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'airlock-guest-bundle-'));
-  chmodSync(dir, 0o755);
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = shareDir(t, 'bundle-');
   const entry = fileURLToPath(new URL(`../fixtures/${fixture}`, import.meta.url));
   const outfile = join(dir, basename(fixture).replace(/\.[cm]?[jt]s$/, '.mjs'));
   await build({

@@ -16,24 +16,53 @@ export function tempHome(t: TestContext): string {
   return dir;
 }
 
-/** A sandbox closed after the test, also when it fails. */
+let share: string | undefined;
+
+/**
+ * A world-readable folder of this test process that every test sandbox shows read-only at
+ * the same path (guests see nothing else of the host's /tmp). Removed when the process exits.
+ */
+export function guestShare(): string {
+  if (share === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-guest-share-'));
+    chmodSync(dir, 0o755);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    share = dir;
+  }
+  return share;
+}
+
+/** `airlock run` flags that show the guest share (see guestShare). */
+export function shareFlags(): string[] {
+  return ['--mount', `${guestShare()}:${guestShare()}:ro`];
+}
+
+/** A new world-readable folder inside the guest share, removed after the test. */
+export function shareDir(t: TestContext, prefix: string): string {
+  const dir = mkdtempSync(join(guestShare(), prefix));
+  chmodSync(dir, 0o755);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A sandbox closed after the test, also when it fails; it shows the guest share. */
 export async function testSandbox(t: TestContext, options: SandboxOptions = {}): Promise<Sandbox> {
-  const sb = await Sandbox.create({ home: options.state ? undefined : tempHome(t), ...options });
+  const mount = { source: guestShare(), target: guestShare(), readOnly: true };
+  const sb = await Sandbox.create({
+    home: options.state ? undefined : tempHome(t),
+    ...options,
+    mounts: [mount, ...(options.mounts ?? [])],
+  });
   t.after(() => sb.close());
   return sb;
 }
 
-/**
- * Copies a fixture into a world-readable temp folder so an unprivileged guest can run it
- * wherever the checkout lives.
- */
+/** Copies a fixture into the guest share so an unprivileged guest can run it. */
 export function guestFixture(t: TestContext, name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'airlock-fixture-'));
-  chmodSync(dir, 0o755);
+  const dir = shareDir(t, 'fixture-');
   const target = join(dir, basename(name));
   copyFileSync(fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url)), target);
   chmodSync(target, 0o644);
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   return target;
 }
 

@@ -1,0 +1,80 @@
+import { lstatSync, readlinkSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { isWithin, type Mount } from './host-paths.js';
+
+/** What one guest command sees of the file system. */
+export interface GuestViewOptions {
+  /** the guest's HOME: an empty tmpfs at this path */
+  home: string;
+  /** host folder bound read-write at the same path and used as the working directory (null = none: cwd is HOME) */
+  workdir: string | null;
+  /** further binds, in order */
+  mounts: readonly Mount[];
+  /** host paths masked wherever they would show (airlock's config, secret files, state directory) */
+  hidden: readonly string[];
+}
+
+/** The top-level system folders shown read-only; merged-/usr systems have symlinks for most. */
+const SYSTEM_DIRS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+
+/** Folders under /etc that belong to airlock or to other sandboxes, never shown. */
+export const MASKED_ETC = ['/etc/airlock', '/etc/netns'];
+
+/**
+ * bubblewrap arguments for the guest's view: the system read-only (/usr, /bin, /lib*, /etc
+ * with airlock's own files masked), a fresh /proc and minimal /dev, private tmpfs /tmp,
+ * /var/tmp, /run and /dev/shm, an empty HOME, the working directory and the user's mounts —
+ * nothing else of the host. No /home, /root, /mnt, /media, /run/netns, host /tmp, and so no
+ * host unix socket. Order matters: later mounts land on top of earlier ones.
+ */
+export function guestViewArgs(options: GuestViewOptions): string[] {
+  const args = ['--ro-bind', '/usr', '/usr'];
+  for (const dir of SYSTEM_DIRS) {
+    const entry = lstatSync(dir, { throwIfNoEntry: false });
+    if (entry?.isSymbolicLink()) args.push('--symlink', readlinkSync(dir), dir);
+    else if (entry?.isDirectory()) args.push('--ro-bind', dir, dir);
+  }
+  args.push('--ro-bind', '/etc', '/etc');
+  args.push('--proc', '/proc', '--dev', '/dev');
+  for (const dir of ['/dev/shm', '/tmp', '/var/tmp']) args.push('--perms', '1777', '--tmpfs', dir);
+  args.push('--perms', '0755', '--tmpfs', '/run', '--symlink', '../run', '/var/run');
+  // bubblewrap cannot chown, and the guest is the view's only user: its HOME is open to it
+  args.push('--perms', '0777', '--tmpfs', options.home);
+  const shown = ['/usr', '/etc', ...SYSTEM_DIRS];
+  if (options.workdir !== null) {
+    args.push(...parentOf(options.workdir), '--bind', options.workdir, options.workdir);
+    shown.push(options.workdir);
+  }
+  for (const m of options.mounts) {
+    args.push(...parentOf(m.target), m.readOnly ? '--ro-bind' : '--bind', m.source, m.target);
+    shown.push(m.source);
+  }
+  // masks go last so they cover what the binds above brought in
+  for (const path of [...MASKED_ETC, ...options.hidden]) {
+    const inside = shown.filter((s) => isWithin(path, s));
+    if (inside.length === 0) continue;
+    const kind = statSync(path, { throwIfNoEntry: false });
+    if (!kind) continue;
+    for (const root of inside) {
+      const target = translate(path, root, options);
+      if (kind.isDirectory()) args.push('--tmpfs', target);
+      else args.push('--ro-bind', '/dev/null', target);
+    }
+  }
+  args.push('--chdir', options.workdir ?? options.home);
+  return args;
+}
+
+/**
+ * The folders above a bind target, made searchable by everyone: bubblewrap before 0.9 makes
+ * them 0700 for binds, which would lock an unprivileged guest out of its own working directory.
+ */
+function parentOf(target: string): string[] {
+  return ['--perms', '0755', '--dir', dirname(target)];
+}
+
+/** Where a host path under a shown folder appears inside the view. */
+function translate(path: string, root: string, options: GuestViewOptions): string {
+  const mount = options.mounts.find((m) => m.source === root);
+  return mount ? mount.target + path.slice(root.length) : path;
+}

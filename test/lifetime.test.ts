@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { randomInt } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openState } from '../src/sandbox/state.js';
+import { leftovers } from './helpers/fake-internet.js';
+import { runCli, startCli } from './helpers/cli.js';
+import { needsRoot, tempHome } from './helpers/sandbox-bench.js';
+
+const nothingLeft = { netns: [], links: [], elements: 0, cgroups: [] };
+
+/** Host processes whose command line contains `marker`. */
+function processesWith(marker: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(marker)) found.push(pid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+/** Resolves with the first stdout line matching `pattern`. */
+function waitForLine(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve) => {
+    let text = '';
+    stream.on('data', (b: Buffer) => {
+      text += b.toString();
+      const m = pattern.exec(text);
+      if (m) resolve(m);
+    });
+  });
+}
+
+test('kill -9 of airlock takes the guest down with it', { skip: needsRoot, timeout: 60_000 }, async (t) => {
+  const home = tempHome(t);
+  const half = 300_000 + randomInt(49_999);
+  const marker = String(2 * half + 1); // computed in the guest, so only the sleep's argv holds it
+  // the guest keeps calling its proxy; a process that later takes the orphaned gateway
+  // address must hear nothing from it
+  const script = `while :; do curl -s -m 1 "$AIRLOCK_PROXY_URL/ping" >/dev/null 2>&1; sleep 0.1; done & sleep $((${half} * 2 + 1)) & echo "ready $AIRLOCK_PROXY_URL"; wait`;
+  // what the kernel keeps after a crash goes with gc, also when an assertion below fails
+  t.after(() => runCli(['gc'], { AIRLOCK_HOME: home }));
+  const { child, done } = startCli(['run', '--no-workdir', '--', 'sh', '-c', script], { AIRLOCK_HOME: home });
+  t.after(() => child.kill('SIGKILL'));
+  const [, proxyUrl] = await waitForLine(child.stdout!, /ready (http:\/\/\S+)\n/);
+  for (let i = 0; i < 50 && processesWith(marker).length === 0; i++) await sleep(20);
+  assert.equal(processesWith(marker).length, 1, 'control: the guest runs');
+  child.kill('SIGKILL');
+  await done;
+  let left = processesWith(marker);
+  for (let i = 0; i < 30 && left.length > 0; i++) {
+    await sleep(100);
+    left = processesWith(marker);
+  }
+  assert.deepEqual(left, [], 'the guest outlived airlock by 3 s');
+
+  const { hostname, port } = new URL(proxyUrl!);
+  let heard = 0;
+  const impostor = createServer((s) => {
+    heard++;
+    s.destroy();
+  });
+  await new Promise<void>((resolve) => impostor.listen({ host: hostname, port: Number(port) }, resolve));
+  await sleep(1500);
+  await new Promise<void>((resolve) => impostor.close(() => resolve()));
+  assert.equal(heard, 0, 'a dead guest still sent requests to the gateway');
+
+  // what the kernel kept (namespace, link, element, cgroup) goes with the next gc
+  const gc = await runCli(['gc', '--json'], { AIRLOCK_HOME: home });
+  const report = JSON.parse(gc.stdout) as { sandboxes: string[]; cgroups: string[] };
+  assert.equal(report.sandboxes.length, 1, gc.stdout);
+  assert.deepEqual(await leftovers(), nothingLeft);
+});
+
+test(
+  'SIGTERM or Ctrl-C during setup removes everything made so far',
+  { skip: needsRoot, timeout: 120_000 },
+  async (t) => {
+    const home = tempHome(t);
+    for (const [signal, when] of [
+      ['SIGTERM', 'namespace'],
+      ['SIGINT', 'namespace'],
+      ['SIGTERM', 'link'],
+    ] as const) {
+      const before = new Set([...readdirSync('/sys/class/net'), ...safeList('/run/netns')]);
+      const { child, done } = startCli(['run', '--no-workdir', '--', 'true'], { AIRLOCK_HOME: home });
+      // strike the moment the first kernel resource of this run exists
+      for (;;) {
+        const made =
+          when === 'namespace'
+            ? safeList('/run/netns').some((n) => n.startsWith('airlock-') && !before.has(n))
+            : readdirSync('/sys/class/net').some((n) => n.startsWith('al-') && !before.has(n));
+        if (made) break;
+        await sleep(2);
+      }
+      child.kill(signal);
+      const r = await done;
+      assert.match(r.stderr, new RegExp(`interrupted by ${signal}; nothing was left behind`), r.stderr);
+      assert.equal(r.status, signal === 'SIGTERM' ? 143 : 130);
+      assert.deepEqual(await leftovers(), nothingLeft, `${signal} at ${when}`);
+      const state = openState(home);
+      assert.deepEqual(state.sandboxes.live(), [], 'no live record is left');
+      state.close();
+    }
+  },
+);
+
+test(
+  'a guest that ignores SIGTERM is killed after the grace period',
+  { skip: needsRoot, timeout: 60_000 },
+  async (t) => {
+    const home = tempHome(t);
+    const { child, done } = startCli(
+      [
+        'run',
+        '--no-workdir',
+        '--grace',
+        '1s',
+        '--',
+        'sh',
+        '-c',
+        'trap "echo ignored" TERM; echo ready; while :; do sleep 0.1; done',
+      ],
+      { AIRLOCK_HOME: home },
+    );
+    t.after(() => child.kill('SIGKILL'));
+    await waitForLine(child.stdout!, /ready\n/);
+    child.kill('SIGTERM');
+    const r = await done;
+    assert.match(r.stdout, /ignored/, 'control: the guest got the SIGTERM first');
+    assert.equal(r.status, 137);
+    assert.deepEqual(await leftovers(), nothingLeft);
+  },
+);
+
+test('a second Ctrl-C kills at once', { skip: needsRoot, timeout: 60_000 }, async (t) => {
+  const home = tempHome(t);
+  // a grace period far longer than the test's time-out: only the second signal can end it
+  const { child, done } = startCli(
+    [
+      'run',
+      '--no-workdir',
+      '--grace',
+      '1h',
+      '--',
+      'sh',
+      '-c',
+      'trap "echo got-INT" INT; echo ready; while :; do sleep 0.1; done',
+    ],
+    { AIRLOCK_HOME: home },
+  );
+  t.after(() => child.kill('SIGKILL'));
+  await waitForLine(child.stdout!, /ready\n/);
+  child.kill('SIGINT');
+  await waitForLine(child.stdout!, /got-INT\n/);
+  child.kill('SIGINT');
+  const r = await done;
+  assert.equal(r.status, 137);
+  assert.deepEqual(await leftovers(), nothingLeft);
+});
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
