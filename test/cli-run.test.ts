@@ -121,7 +121,7 @@ test('working directories and mounts that would show the host are refused before
     [['--mount', '/usr/share:/x:rx'], /mode "rx" is neither ro nor rw/, 2],
   ] as const) {
     const r = await runCli(['run', ...args, '--', 'true'], env);
-    assert.equal(r.status, status, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.status, status, `${JSON.stringify(args)}: ${r.stderr}`);
     assert.match(r.stderr, message);
   }
   assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0, cgroups: [] });

@@ -19,7 +19,7 @@ test('the view: system read-only, private scratch, then binds, then masks over t
   });
   const at = (...seq: string[]) => {
     const i = args.findIndex((_, k) => seq.every((s, j) => args[k + j] === s));
-    assert.ok(i >= 0, `${seq.join(' ')} in ${args.join(' ')}`);
+    assert.ok(i >= 0, `${seq.join(' ')} in ${JSON.stringify(args)}`);
     return i;
   };
   at('--ro-bind', '/usr', '/usr');
