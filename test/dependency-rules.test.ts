@@ -22,7 +22,6 @@ const LAYER: Record<string, number> = {
 /** packages only one room may use */
 const PACKAGE_OWNERS: Record<string, string[]> = {
   'better-sqlite3': ['store'],
-  zx: ['net'],
   'node:child_process': ['net', 'sandbox'],
 };
 

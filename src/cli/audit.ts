@@ -70,8 +70,6 @@ read-only connection with PRAGMA query_only: nothing they do can change the audi
 }
 
 export const auditCommand: Command = {
-  name: 'audit',
-  summary: 'show, query and prune the audit log of proxied requests',
   get help() {
     return help();
   },

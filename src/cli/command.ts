@@ -5,11 +5,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-/** One `airlock <name>` command, in a file of its own under src/cli/. */
+/** One `airlock <name>` command, in a file of its own under src/cli/ (its name and summary are in main.ts). */
 export interface Command {
-  name: string;
-  /** one line for `airlock --help` */
-  summary: string;
   /** the whole `airlock <name> --help` text */
   help: string;
   /** runs the command; resolves to the process exit status (never calls process.exit) */

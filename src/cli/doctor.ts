@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { runCommand } from '../net/run.js';
-import { findTool, installCommand, REQUIRED_TOOLS, type Tool } from '../sandbox/required-tools.js';
+import { findProgram, runCommand } from '../net/run.js';
+import { installCommand, REQUIRED_TOOLS, type Tool } from '../sandbox/required-tools.js';
 import { airlockHome } from '../config/env-vars.js';
 import { detectCgroupFs } from '../sandbox/cgroup.js';
 import { runSelftest } from '../sandbox/selftest.js';
@@ -61,7 +61,7 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
   ];
   const tools = Object.keys(REQUIRED_TOOLS) as Tool[];
   for (const tool of tools) {
-    const path = findTool(tool, env);
+    const path = findProgram(tool, env);
     checks.push(
       check(
         tool,
@@ -71,7 +71,7 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
       ),
     );
   }
-  if (hasCaps && findTool('nft', env)) {
+  if (hasCaps && findProgram('nft', env)) {
     const nft = await runCommand('nft', ['list', 'tables']);
     checks.push(
       check(
@@ -122,8 +122,6 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
 }
 
 export const doctorCommand: Command = {
-  name: 'doctor',
-  summary: 'check this machine can run sandboxes',
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { flags, help } = parseFlags(args, { json: {}, selftest: {} }, { command: 'doctor' });

@@ -18,8 +18,6 @@ Flags:
 `;
 
 export const gcCommand: Command = {
-  name: 'gc',
-  summary: 'remove leftovers of crashed runs',
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { flags, help } = parseFlags(args, { json: {} }, { command: 'gc' });

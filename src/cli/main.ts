@@ -1,21 +1,39 @@
 import type { CliIo, Command } from './command.js';
 import { renderCliError } from './render-error.js';
 import { AirlockError } from '../errors.js';
-import { auditCommand } from './audit.js';
-import { doctorCommand } from './doctor.js';
-import { gcCommand } from './gc.js';
-import { profilesCommand } from './profiles.js';
-import { servicesCommand } from './services.js';
-import { runCommand } from './run.js';
 
-/** Every command, one file each. */
-const COMMANDS: Command[] = [
-  runCommand,
-  auditCommand,
-  servicesCommand,
-  profilesCommand,
-  doctorCommand,
-  gcCommand,
+/** Every command, one file each, loaded only when it runs: `--help` needs none of them. */
+const COMMANDS: { name: string; summary: string; load: () => Promise<Command> }[] = [
+  {
+    name: 'run',
+    summary: 'run a command in a new sandbox',
+    load: async () => (await import('./run.js')).runCommand,
+  },
+  {
+    name: 'audit',
+    summary: 'show, query and prune the audit log of proxied requests',
+    load: async () => (await import('./audit.js')).auditCommand,
+  },
+  {
+    name: 'services',
+    summary: 'list the services airlock can hold credentials for',
+    load: async () => (await import('./services.js')).servicesCommand,
+  },
+  {
+    name: 'profiles',
+    summary: 'list network profiles and the hosts they allow',
+    load: async () => (await import('./profiles.js')).profilesCommand,
+  },
+  {
+    name: 'doctor',
+    summary: 'check this machine can run sandboxes',
+    load: async () => (await import('./doctor.js')).doctorCommand,
+  },
+  {
+    name: 'gc',
+    summary: 'remove leftovers of crashed runs',
+    load: async () => (await import('./gc.js')).gcCommand,
+  },
 ];
 
 export function topLevelHelp(): string {
@@ -46,7 +64,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         hint: `commands: ${COMMANDS.map((c) => c.name).join(', ')}`,
       });
     }
-    return await command.run(args, io);
+    return await (await command.load()).run(args, io);
   } catch (error) {
     io.stderr.write(renderCliError(error, io.env.AIRLOCK_DEBUG === '1'));
     return isUsage(error) ? 2 : 1;

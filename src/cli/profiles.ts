@@ -100,8 +100,6 @@ function runProfiles(args: string[], io: CliIo): number {
 }
 
 export const profilesCommand: Command = {
-  name: 'profiles',
-  summary: 'list network profiles and the hosts they allow',
   help: HELP,
   // a Promise executor turns a thrown AirlockError into a rejection
   run: (args: string[], io: CliIo) => new Promise<number>((resolve) => resolve(runProfiles(args, io))),

@@ -71,8 +71,6 @@ Ctrl-C and other signals are passed to CMD.
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
 export const runCommand: Command = {
-  name: 'run',
-  summary: 'run a command in a new sandbox',
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     // in place before anything is made: an interrupt during setup removes what was made so far

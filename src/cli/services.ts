@@ -94,8 +94,6 @@ function runServices(args: string[], io: CliIo): number {
 }
 
 export const servicesCommand: Command = {
-  name: 'services',
-  summary: 'list the services airlock can hold credentials for',
   help: HELP,
   // a Promise executor turns a thrown AirlockError into a rejection
   run: (args: string[], io: CliIo) => new Promise<number>((resolve) => resolve(runServices(args, io))),

@@ -1,5 +1,5 @@
 import { AirlockError } from '../errors.js';
-import { runCommand } from './run.js';
+import { programPath, runCommand } from './run.js';
 
 /** Runs `ip ARGS…` and throws AIRLOCK_ERR_NET_SETUP naming the command on failure. */
 export async function ip(args: readonly string[]): Promise<string> {
@@ -11,7 +11,7 @@ export async function ip(args: readonly string[]): Promise<string> {
 
 /** Runs a program inside a network namespace (`ip netns exec NS PROGRAM ARGS…`). */
 export function inNetns(netns: string, program: string, args: readonly string[], input?: string) {
-  return runCommand('ip', ['netns', 'exec', netns, program, ...args], input);
+  return runCommand('ip', ['netns', 'exec', netns, programPath(program), ...args], input);
 }
 
 export async function listNetns(): Promise<string[]> {

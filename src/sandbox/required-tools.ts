@@ -1,6 +1,5 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { AirlockError } from '../errors.js';
+import { findProgram } from '../net/run.js';
 
 /** The programs a sandbox is built and entered with, and the Debian package of each. */
 export const REQUIRED_TOOLS = {
@@ -13,20 +12,6 @@ export const REQUIRED_TOOLS = {
 
 export type Tool = keyof typeof REQUIRED_TOOLS;
 
-/** Where a program lives: PATH first, then the sbin folders a non-login root shell may lack. */
-export function findTool(program: string, env: NodeJS.ProcessEnv = process.env): string | null {
-  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean).concat(['/usr/sbin', '/sbin']);
-  for (const dir of dirs) {
-    try {
-      accessSync(join(dir, program), constants.X_OK);
-      return join(dir, program);
-    } catch {
-      // keep looking
-    }
-  }
-  return null;
-}
-
 export function installCommand(tools: readonly Tool[]): string {
   return `sudo apt-get install -y ${[...new Set(tools.map((t) => REQUIRED_TOOLS[t]))].join(' ')}`;
 }
@@ -36,7 +21,7 @@ export function requireTools(env: NodeJS.ProcessEnv = process.env): Record<Tool,
   const found = {} as Record<Tool, string>;
   const missing: Tool[] = [];
   for (const tool of Object.keys(REQUIRED_TOOLS) as Tool[]) {
-    const path = findTool(tool, env);
+    const path = findProgram(tool, env);
     if (path) found[tool] = path;
     else missing.push(tool);
   }
