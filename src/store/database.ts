@@ -42,9 +42,10 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
       readonly: options.readonly ?? false,
       fileMustExist: options.readonly ?? false,
     });
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     if (!options.readonly) {
-      db.pragma('journal_mode = WAL');
+      enableWal(db, busyTimeoutMs);
       db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
       db.pragma('foreign_keys = ON');
       migrate(db);
@@ -55,6 +56,25 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
     throw new AirlockError('AIRLOCK_ERR_STATE', `cannot open ${file}: ${String(cause)}`, { cause });
   }
   return db;
+}
+
+/**
+ * Switches a database to WAL. On a brand-new file two openers can each hold the read lock
+ * the other must wait out; SQLite then answers SQLITE_BUSY at once rather than calling the
+ * busy handler (deadlock avoidance), so the switch is retried here until the busy timeout.
+ */
+function enableWal(db: Db, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      // the caller is synchronous, as SQLite's own busy handler is: sleep without spinning
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5 + Math.random() * 20);
+    }
+  }
 }
 
 /** The database, WAL and shared-memory files are readable by root only. */
@@ -77,14 +97,22 @@ export function listMigrations(dir = SQL_DIR): Migration[] {
     .map((f) => ({ version: Number(f.slice(0, 3)), name: f, sql: readFileSync(join(dir, f), 'utf8') }));
 }
 
-/** Applies the migrations newer than `PRAGMA user_version`, each in its own transaction. */
+/**
+ * Applies the migrations newer than `PRAGMA user_version` in one IMMEDIATE transaction. The
+ * version is read again inside it: another process may have migrated while this one waited.
+ */
 export function migrate(db: Db, dir = SQL_DIR): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (const m of listMigrations(dir)) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
+  const migrations = listMigrations(dir);
+  const pending = () => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    return migrations.filter((m) => m.version > current);
+  };
+  // the common case, an up-to-date database, takes no write lock
+  if (pending().length === 0) return;
+  db.transaction(() => {
+    for (const m of pending()) {
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
-    }).immediate();
-  }
+    }
+  }).immediate();
 }
