@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AirlockError } from '../errors.js';
+import { ensureTrustedDirectory } from './trusted-directory.js';
 
 /** the folder of numbered migrations (`001_name.sql`), two levels up from src/store or dist/store */
 export const SQL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'sql');
@@ -10,7 +11,7 @@ export const SQL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..',
 export type Db = Database.Database;
 
 export interface OpenDatabaseOptions {
-  /** the state directory, created with mode 0700 when missing */
+  /** the state directory, created with mode 0700 when missing; refused unless only root can change it */
   home: string;
   /** open read-only (for `--sql` queries); the database must exist */
   readonly?: boolean;
@@ -22,22 +23,19 @@ export interface OpenDatabaseOptions {
 
 export const DATABASE_FILE = 'airlock.db';
 
-/** Creates the state directory (0700) and opens airlock.db (0600, WAL) with migrations applied. */
+/** Checks or creates the state directory (0700) and opens airlock.db (0600, WAL) with migrations applied. */
 export function openDatabase(options: OpenDatabaseOptions): Db {
   const { home } = options;
-  try {
-    if (!existsSync(home)) mkdirSync(home, { recursive: true, mode: 0o700 });
-    if (!statSync(home).isDirectory()) throw new Error('not a directory');
-    if (!options.readonly) chmodSync(home, 0o700);
-  } catch (cause) {
-    throw new AirlockError('AIRLOCK_ERR_STATE', `cannot use state directory ${home}: ${String(cause)}`, {
-      cause,
-      hint: 'set AIRLOCK_HOME to a directory root can write',
-    });
-  }
+  ensureTrustedDirectory(home, {
+    label: 'state directory',
+    alternative: 'or set AIRLOCK_HOME to a directory only root can change (default /var/lib/airlock)',
+    create: !options.readonly,
+  });
   const file = join(home, DATABASE_FILE);
   let db: Db;
   try {
+    // group and others may not even read it
+    if (!options.readonly) chmodSync(home, 0o700);
     db = new Database(file, {
       readonly: options.readonly ?? false,
       fileMustExist: options.readonly ?? false,
@@ -52,7 +50,6 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
       restrictFiles(file);
     }
   } catch (cause) {
-    if (cause instanceof AirlockError) throw cause;
     throw new AirlockError('AIRLOCK_ERR_STATE', `cannot open ${file}: ${String(cause)}`, { cause });
   }
   return db;
