@@ -13,6 +13,7 @@ export const ERROR_CODES = {
     'the state directory or database cannot be used, or a user other than root could change it or a directory above it',
   AIRLOCK_ERR_POOL_INVALID: 'the address pool is not a usable IPv4 CIDR',
   AIRLOCK_ERR_POOL_EXHAUSTED: 'every /30 of the address pool is in use',
+  AIRLOCK_ERR_HOST_LOCK: 'another airlock process held the host-wide allocation lock too long',
   AIRLOCK_ERR_NET_SETUP: 'creating the namespace, veth pair or addresses failed',
   AIRLOCK_ERR_NFT_APPLY: 'loading the nftables ruleset or adding set elements failed',
   AIRLOCK_ERR_NFT_VERIFY: 'the enforcement rules were not found in place after applying them',

@@ -4,12 +4,11 @@ import { DEFAULT_PROXY_PORT } from '../config/env-vars.js';
 import { AirlockError } from '../errors.js';
 import type { SandboxRecord } from '../store/sandbox-records.js';
 import { DEFAULT_POOL, parsePool } from '../net/address-pool.js';
-import { listIpv4Addresses } from '../net/ip.js';
+import { allocateSandbox } from './allocation.js';
 import { collectGarbage } from './gc.js';
 import { buildGuestEnv } from './guest-env.js';
 import { exitStatusOf, guestArgv, startGuest, type GuestCommandOptions } from './guest-process.js';
 import { resolveGuestUser, type GuestUser } from './guest-user.js';
-import { newSandboxId, sandboxNames } from './names.js';
 import { buildNetwork, processStartTime, teardownNetwork, type BuildStep } from './resources.js';
 import { openState, type State } from './state.js';
 import { assertRoot } from './privileges.js';
@@ -126,33 +125,16 @@ export class Sandbox {
     let record: SandboxRecord | null = null;
     try {
       await collectGarbage(state);
-      // addresses another tool (or another airlock home) already uses are skipped
-      const hostAddresses = new Set(await listIpv4Addresses());
-      const id = newSandboxId();
-      record = state.sandboxes.allocate(
-        {
-          id,
-          name: options.name ?? null,
-          ...sandboxNames(id),
-          proxyPort,
-          ownerPid: process.pid,
-          ownerStart: processStartTime(process.pid),
-          profiles: options.profiles ?? [],
-          credentials: options.credentials ?? [],
-          createdAt: new Date().toISOString(),
-        },
-        pool.slots,
-        (slot) => pool.addressesOf(slot),
-        (slot) => hostAddresses.has(pool.addressesOf(slot).gateway),
-      );
-      if (record === null) {
-        throw new AirlockError(
-          'AIRLOCK_ERR_POOL_EXHAUSTED',
-          `address pool ${pool.cidr} is full: all ${pool.slots} sandboxes are in use`,
-          { hint: 'close sandboxes, run `airlock gc`, or configure a larger pool' },
-        );
-      }
-      await buildNetwork(record, state.home, options.onBuildStep);
+      record = await allocateSandbox(state, pool, {
+        name: options.name ?? null,
+        proxyPort,
+        ownerPid: process.pid,
+        ownerStart: processStartTime(process.pid),
+        profiles: options.profiles ?? [],
+        credentials: options.credentials ?? [],
+        createdAt: new Date().toISOString(),
+      });
+      await buildNetwork(record, options.onBuildStep);
       return new Sandbox(record, state, ownsState, user, tools, options);
     } catch (error) {
       if (record !== null) {
