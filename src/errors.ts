@@ -9,9 +9,11 @@ export const ERROR_CODES = {
   AIRLOCK_ERR_NOT_ROOT: 'airlock needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to build sandboxes',
   AIRLOCK_ERR_MISSING_TOOL: 'a system program airlock drives (nft, ip, bwrap, setpriv, sysctl) is missing',
   AIRLOCK_ERR_CONFIG: 'the configuration file or a flag value is invalid',
-  AIRLOCK_ERR_STATE: 'the state directory or database cannot be used',
+  AIRLOCK_ERR_STATE:
+    'the state directory or database cannot be used, or a user other than root could change it or a directory above it',
   AIRLOCK_ERR_POOL_INVALID: 'the address pool is not a usable IPv4 CIDR',
   AIRLOCK_ERR_POOL_EXHAUSTED: 'every /30 of the address pool is in use',
+  AIRLOCK_ERR_HOST_LOCK: 'another airlock process held the host-wide allocation lock too long',
   AIRLOCK_ERR_NET_SETUP: 'creating the namespace, veth pair or addresses failed',
   AIRLOCK_ERR_NFT_APPLY: 'loading the nftables ruleset or adding set elements failed',
   AIRLOCK_ERR_NFT_VERIFY: 'the enforcement rules were not found in place after applying them',

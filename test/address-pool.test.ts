@@ -32,3 +32,13 @@ test('bad pools are refused with the value named', () => {
   assert.equal(parsePool('192.168.4.0/30').slots, 1);
   assert.equal(parsePool('172.16.0.0/12').slots, 2 ** 18);
 });
+
+test('every address of a /30 maps to its slot; addresses outside the pool to none', () => {
+  const pool = parsePool('10.209.0.0/16');
+  for (const a of ['10.209.0.4', '10.209.0.5', '10.209.0.6', '10.209.0.7'])
+    assert.equal(pool.slotOf(a), 1, a);
+  assert.equal(pool.slotOf('10.209.255.255'), 16383);
+  for (const a of ['10.208.255.255', '10.210.0.0', '192.168.0.1', 'not-an-address']) {
+    assert.equal(pool.slotOf(a), null, a);
+  }
+});

@@ -6,6 +6,8 @@ export interface AddressPool {
   /** how many /30 slots the pool holds */
   slots: number;
   addressesOf(slot: number): { gateway: string; guest: string };
+  /** the slot whose /30 holds an IPv4 address, null when the address is outside the pool */
+  slotOf(address: string): number | null;
 }
 
 export function ipv4ToInt(address: string): number | null {
@@ -60,6 +62,10 @@ export function parsePool(cidr: string): AddressPool {
         throw new RangeError(`slot ${slot} outside pool ${cidr}`);
       const net = base + slot * 4;
       return { gateway: intToIpv4(net + 1), guest: intToIpv4(net + 2) };
+    },
+    slotOf(address) {
+      const n = ipv4ToInt(address);
+      return n === null || n < base || n >= base + size ? null : Math.floor((n - base) / 4);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { listLinks, listNetns } from '../net/ip.js';
+import { withHostLock } from '../store/host-lock.js';
 import { allowedEntries } from './firewall.js';
 import { HOST_IF_PREFIX, NETNS_PREFIX } from './names.js';
 import { listSandboxCgroups } from './cgroup.js';
@@ -38,19 +39,13 @@ export async function collectGarbage(state: State): Promise<GcReport> {
     state.sandboxes.end(r.id, null);
     report.sandboxes.push(r.id);
   }
-  // List the kernel's resources before reading the live records: a sandbox's record is
-  // committed before its first resource exists, so nothing seen here can belong to a
-  // sandbox that is still being made by this home.
-  const netnsNow = (await listNetns()).filter((n) => n.startsWith(NETNS_PREFIX));
-  const linksNow = (await listLinks()).filter((l) => l.name.startsWith(HOST_IF_PREFIX));
-  const elementsNow = await allowedEntries();
-  const cgroupsNow = listSandboxCgroups();
-  let etc: string[] = [];
-  try {
-    etc = readdirSync(NETNS_ETC).filter((n) => n.startsWith(NETNS_PREFIX));
-  } catch {
-    // no /etc/netns yet
-  }
+  // List the kernel's resources under the host-wide lock, then read the live records.
+  // Allocation commits a sandbox's record and then makes its tagged link under that lock,
+  // before anything else of the sandbox exists (its cgroup comes last): so every namespace,
+  // folder, element and cgroup seen here belongs to a link seen here too (whose alias names
+  // its home) or is a leftover, and nothing seen here can belong to a sandbox this home is
+  // still making without a record.
+  const { netnsNow, linksNow, elementsNow, etc, cgroupsNow } = await withHostLock(listResources);
   const live = new Set(state.sandboxes.live().map((r) => r.id));
   const ours = linkAlias(state.home);
   // another home's sandbox is left to that home's gc, unless that home is gone for good
@@ -83,4 +78,18 @@ export async function collectGarbage(state: State): Promise<GcReport> {
     report.elements.push(e.hostIf);
   }
   return report;
+}
+
+/** The airlock namespaces, links, set elements and /etc/netns folders on the host. */
+async function listResources() {
+  const netnsNow = (await listNetns()).filter((n) => n.startsWith(NETNS_PREFIX));
+  const linksNow = (await listLinks()).filter((l) => l.name.startsWith(HOST_IF_PREFIX));
+  const elementsNow = await allowedEntries();
+  let etc: string[] = [];
+  try {
+    etc = readdirSync(NETNS_ETC).filter((n) => n.startsWith(NETNS_PREFIX));
+  } catch {
+    // no /etc/netns yet
+  }
+  return { netnsNow, linksNow, elementsNow, etc, cgroupsNow: listSandboxCgroups() };
 }

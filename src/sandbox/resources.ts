@@ -22,22 +22,32 @@ export const NETNS_ETC = '/etc/netns';
 const GUEST_RESOLV_CONF = 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n';
 
 /**
- * Builds the kernel side of a sandbox: namespace, veth, addresses, no default route, IPv6 off,
- * both rulesets, then verifies the rules. On any failure the caller tears down.
+ * The host end of a sandbox, made under the host-wide lock when its slot is chosen (see
+ * allocation.ts): the veth pair, tagged at once with its home's alias (so gc of another
+ * AIRLOCK_HOME recognises it, and leaves its namespace alone, from the moment anything of
+ * this sandbox exists), and the gateway address, so every later allocator sees the slot
+ * taken. The link stays down until the rules are in place.
  */
+export async function createHostLink(r: SandboxRecord, home: string): Promise<void> {
+  await ip(['link', 'add', r.hostIf, 'type', 'veth', 'peer', 'name', interfaceName(GUEST_IF_PREFIX, r.id)]);
+  await ip(['link', 'set', r.hostIf, 'alias', linkAlias(home)]);
+  await ip(['addr', 'add', `${r.gateway}/30`, 'dev', r.hostIf]);
+}
+
+/** The build steps `onStep` is called after; `link` is the host link made at allocation. */
 export type BuildStep = 'link' | 'namespace' | 'rules' | 'addresses';
 
+/**
+ * Builds the rest of the kernel side of a sandbox whose host link exists: namespace, guest
+ * end, addresses, no default route, IPv6 off, both rulesets, then verifies the rules. On any
+ * failure the caller tears down.
+ */
 export async function buildNetwork(
   r: SandboxRecord,
-  home: string,
   onStep: (step: BuildStep) => Promise<void> | void = () => undefined,
 ): Promise<void> {
-  // The tagged link comes first: gc of another AIRLOCK_HOME recognises it (and so leaves
-  // the namespace alone) from the moment anything of this sandbox exists.
-  const peer = interfaceName(GUEST_IF_PREFIX, r.id);
-  await ip(['link', 'add', r.hostIf, 'type', 'veth', 'peer', 'name', peer]);
-  await ip(['link', 'set', r.hostIf, 'alias', linkAlias(home)]);
   await onStep('link');
+  const peer = interfaceName(GUEST_IF_PREFIX, r.id);
   await ip(['netns', 'add', r.netns]);
   await ip(['link', 'set', peer, 'netns', r.netns]);
   await ip(['-n', r.netns, 'link', 'set', peer, 'name', 'eth0']);
@@ -57,7 +67,6 @@ export async function buildNetwork(
   await allowSandbox(r);
   await onStep('rules');
 
-  await ip(['addr', 'add', `${r.gateway}/30`, 'dev', r.hostIf]);
   await ip(['link', 'set', r.hostIf, 'up']);
   await ip(['-n', r.netns, 'addr', 'add', `${r.guest}/30`, 'dev', 'eth0']);
   await ip(['-n', r.netns, 'link', 'set', 'lo', 'up']);

@@ -3,7 +3,7 @@ import { DEFAULT_PROXY_PORT } from '../config/env-vars.js';
 import { AirlockError } from '../errors.js';
 import type { SandboxRecord } from '../store/sandbox-records.js';
 import { DEFAULT_POOL, parsePool } from '../net/address-pool.js';
-import { listIpv4Addresses } from '../net/ip.js';
+import { allocateSandbox } from './allocation.js';
 import { collectGarbage } from './gc.js';
 import { buildGuestEnv } from './guest-env.js';
 import { createCgroup, type CgroupEvents, type SandboxCgroup } from './cgroup.js';
@@ -11,7 +11,6 @@ import { guestArgv, startGuest, type GuestCommandOptions, type GuestProcess } fr
 import { resolveGuestUser, type GuestUser } from './guest-user.js';
 import { checkWorkdir, type Mount } from './host-paths.js';
 import { defaultLimits, type Limits } from '../config/limits.js';
-import { newSandboxId, sandboxNames } from './names.js';
 import { buildNetwork, processStartTime, teardownSandbox, type BuildStep } from './resources.js';
 import { seccompSupported, type SeccompArch } from './seccomp.js';
 import { openState, type State } from './state.js';
@@ -150,33 +149,16 @@ export class Sandbox {
     let record: SandboxRecord | null = null;
     try {
       await collectGarbage(state);
-      // addresses another tool (or another airlock home) already uses are skipped
-      const hostAddresses = new Set(await listIpv4Addresses());
-      const id = newSandboxId();
-      record = state.sandboxes.allocate(
-        {
-          id,
-          name: options.name ?? null,
-          ...sandboxNames(id),
-          proxyPort,
-          ownerPid: process.pid,
-          ownerStart: processStartTime(process.pid),
-          profiles: options.profiles ?? [],
-          credentials: options.credentials ?? [],
-          createdAt: new Date().toISOString(),
-        },
-        pool.slots,
-        (slot) => pool.addressesOf(slot),
-        (slot) => hostAddresses.has(pool.addressesOf(slot).gateway),
-      );
-      if (record === null) {
-        throw new AirlockError(
-          'AIRLOCK_ERR_POOL_EXHAUSTED',
-          `address pool ${pool.cidr} is full: all ${pool.slots} sandboxes are in use`,
-          { hint: 'close sandboxes, run `airlock gc`, or configure a larger pool' },
-        );
-      }
-      await buildNetwork(record, state.home, async (step) => {
+      record = await allocateSandbox(state, pool, {
+        name: options.name ?? null,
+        proxyPort,
+        ownerPid: process.pid,
+        ownerStart: processStartTime(process.pid),
+        profiles: options.profiles ?? [],
+        credentials: options.credentials ?? [],
+        createdAt: new Date().toISOString(),
+      });
+      await buildNetwork(record, async (step) => {
         options.signal?.throwIfAborted();
         await options.onBuildStep?.(step);
       });

@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AirlockError } from '../errors.js';
+import { ensureTrustedDirectory } from './trusted-directory.js';
 
 /** the folder of numbered migrations (`001_name.sql`), two levels up from src/store or dist/store */
 export const SQL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'sql');
@@ -10,7 +11,7 @@ export const SQL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..',
 export type Db = Database.Database;
 
 export interface OpenDatabaseOptions {
-  /** the state directory, created with mode 0700 when missing */
+  /** the state directory, created with mode 0700 when missing; refused unless only root can change it */
   home: string;
   /** open read-only (for `--sql` queries); the database must exist */
   readonly?: boolean;
@@ -22,39 +23,55 @@ export interface OpenDatabaseOptions {
 
 export const DATABASE_FILE = 'airlock.db';
 
-/** Creates the state directory (0700) and opens airlock.db (0600, WAL) with migrations applied. */
+/** Checks or creates the state directory (0700) and opens airlock.db (0600, WAL) with migrations applied. */
 export function openDatabase(options: OpenDatabaseOptions): Db {
   const { home } = options;
-  try {
-    if (!existsSync(home)) mkdirSync(home, { recursive: true, mode: 0o700 });
-    if (!statSync(home).isDirectory()) throw new Error('not a directory');
-    if (!options.readonly) chmodSync(home, 0o700);
-  } catch (cause) {
-    throw new AirlockError('AIRLOCK_ERR_STATE', `cannot use state directory ${home}: ${String(cause)}`, {
-      cause,
-      hint: 'set AIRLOCK_HOME to a directory root can write',
-    });
-  }
+  ensureTrustedDirectory(home, {
+    label: 'state directory',
+    alternative: 'or set AIRLOCK_HOME to a directory only root can change (default /var/lib/airlock)',
+    create: !options.readonly,
+  });
   const file = join(home, DATABASE_FILE);
   let db: Db;
   try {
+    // group and others may not even read it
+    if (!options.readonly) chmodSync(home, 0o700);
     db = new Database(file, {
       readonly: options.readonly ?? false,
       fileMustExist: options.readonly ?? false,
     });
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     if (!options.readonly) {
-      db.pragma('journal_mode = WAL');
+      enableWal(db, busyTimeoutMs);
       db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
       db.pragma('foreign_keys = ON');
       migrate(db);
       restrictFiles(file);
     }
   } catch (cause) {
-    if (cause instanceof AirlockError) throw cause;
     throw new AirlockError('AIRLOCK_ERR_STATE', `cannot open ${file}: ${String(cause)}`, { cause });
   }
   return db;
+}
+
+/**
+ * Switches a database to WAL. On a brand-new file two openers can each hold the read lock
+ * the other must wait out; SQLite then answers SQLITE_BUSY at once rather than calling the
+ * busy handler (deadlock avoidance), so the switch is retried here until the busy timeout.
+ */
+function enableWal(db: Db, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      // the caller is synchronous, as SQLite's own busy handler is: sleep without spinning
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5 + Math.random() * 20);
+    }
+  }
 }
 
 /** The database, WAL and shared-memory files are readable by root only. */
@@ -77,14 +94,22 @@ export function listMigrations(dir = SQL_DIR): Migration[] {
     .map((f) => ({ version: Number(f.slice(0, 3)), name: f, sql: readFileSync(join(dir, f), 'utf8') }));
 }
 
-/** Applies the migrations newer than `PRAGMA user_version`, each in its own transaction. */
+/**
+ * Applies the migrations newer than `PRAGMA user_version` in one IMMEDIATE transaction. The
+ * version is read again inside it: another process may have migrated while this one waited.
+ */
 export function migrate(db: Db, dir = SQL_DIR): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (const m of listMigrations(dir)) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
+  const migrations = listMigrations(dir);
+  const pending = () => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    return migrations.filter((m) => m.version > current);
+  };
+  // the common case, an up-to-date database, takes no write lock
+  if (pending().length === 0) return;
+  db.transaction(() => {
+    for (const m of pending()) {
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
-    }).immediate();
-  }
+    }
+  }).immediate();
 }
