@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sysctl } from '../src/net/ip.js';
+import { setNetnsSysctls } from '../src/net/ip.js';
 import { nftApply } from '../src/net/nft.js';
 import { Sandbox } from '../src/sandbox/sandbox.js';
 import { openState } from '../src/sandbox/state.js';
@@ -65,7 +65,7 @@ try {
   try {
     // Tens of thousands of short connections from one address would otherwise run out of
     // ephemeral ports (TIME_WAIT) and measure that instead of the ruleset.
-    await sysctl('net.ipv4.tcp_tw_reuse', '1', sb.netns);
+    await setNetnsSysctls(sb.netns, { 'net.ipv4.tcp_tw_reuse': '1' });
     // Interleaved rounds, so drift in the machine hits both sides alike.
     const ones: number[] = [];
     const thousands: number[] = [];

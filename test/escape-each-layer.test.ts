@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ip } from '../src/net/ip.js';
 import { nftApply, nftQuery } from '../src/net/nft.js';
-import { loadHostRuleset, NETNS_DIR } from '../src/sandbox/firewall.js';
+import { NETNS_DIR } from '../src/sandbox/firewall.js';
 import type { Sandbox } from '../src/sandbox/sandbox.js';
 import { attackEveryPort, witnessHostTable } from './helpers/layer-witness.js';
 import { needsRoot, testSandbox } from './helpers/sandbox-bench.js';
@@ -68,7 +68,7 @@ test('mutation check: a host ruleset with one extra open port is caught', { skip
   const sb = await testSandbox(t);
   // the mutant replaces the real chains for this test only (loading the real file restores them)
   await nftApply(mutant);
-  t.after(() => loadHostRuleset());
+  t.after(() => nftApply(real));
   const seen = await hostTableAlone(t, sb);
   assert.ok(
     seen.tcp.includes(`${sb.gateway}:18999`),

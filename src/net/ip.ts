@@ -1,3 +1,4 @@
+import { readdirSync, writeFileSync } from 'node:fs';
 import { AirlockError } from '../errors.js';
 import { programPath, runCommand } from './run.js';
 
@@ -9,41 +10,86 @@ export async function ip(args: readonly string[]): Promise<string> {
   return r.stdout;
 }
 
+/**
+ * Runs many `ip` commands in one process (`ip [-n NS] [-j] -batch -`), in order, stopping at
+ * the first that fails; the error names it. Not atomic: callers tear down idempotently.
+ */
+export async function ipBatch(
+  commands: readonly string[],
+  options: { netns?: string; json?: boolean } = {},
+): Promise<string> {
+  const args = [
+    ...(options.netns === undefined ? [] : ['-n', options.netns]),
+    ...(options.json ? ['-j'] : []),
+    '-batch',
+    '-',
+  ];
+  const r = await runCommand('ip', args, `${commands.join('\n')}\n`);
+  if (!r.ok) {
+    const line = Number(/Command failed -:(\d+)/.exec(r.stderr)?.[1]);
+    const failed = commands[line - 1] ?? commands.join('; ');
+    throw new AirlockError(
+      'AIRLOCK_ERR_NET_SETUP',
+      `ip${options.netns === undefined ? '' : ` -n ${options.netns}`} ${failed} failed: ${r.stderr}`,
+    );
+  }
+  return r.stdout;
+}
+
 /** Runs a program inside a network namespace (`ip netns exec NS PROGRAM ARGS…`). */
 export function inNetns(netns: string, program: string, args: readonly string[], input?: string) {
   return runCommand('ip', ['netns', 'exec', netns, programPath(program), ...args], input);
 }
 
-export async function listNetns(): Promise<string[]> {
-  const r = await runCommand('ip', ['-j', 'netns', 'list']);
-  if (!r.ok || r.stdout.trim() === '') return [];
-  return (JSON.parse(r.stdout) as { name: string }[]).map((n) => n.name);
+/** Where `ip netns add` keeps its namespaces (read directly: no process needed). */
+export const NETNS_RUN_DIR = '/run/netns';
+
+export function listNetns(): string[] {
+  try {
+    return readdirSync(NETNS_RUN_DIR);
+  } catch {
+    return []; // no namespace was ever made
+  }
 }
 
-/** The host's links with their alias (ifalias), '' when they have none. */
-export async function listLinks(): Promise<{ name: string; alias: string }[]> {
-  const r = await runCommand('ip', ['-j', 'link', 'show']);
-  if (!r.ok) return [];
-  return (JSON.parse(r.stdout) as { ifname: string; ifalias?: string }[]).map((l) => ({
-    name: l.ifname,
-    alias: l.ifalias ?? '',
-  }));
+/** One host interface: its name, alias (ifalias, '' when none) and addresses. */
+export interface HostInterface {
+  name: string;
+  alias: string;
+  /** IPv4 addresses */
+  ipv4: string[];
+  /** IPv6 addresses, link-local ones with `%ifname` */
+  ipv6: string[];
+}
+
+/** Every interface of the host with its alias and addresses, from one `ip -j -d addr show`. */
+export async function listInterfaces(): Promise<HostInterface[]> {
+  type Entry = {
+    ifname: string;
+    ifalias?: string;
+    addr_info?: { family: string; local: string; scope: string }[];
+  };
+  return (JSON.parse(await ip(['-j', '-d', 'addr', 'show'])) as Entry[]).map((l) => {
+    const addresses = l.addr_info ?? [];
+    return {
+      name: l.ifname,
+      alias: l.ifalias ?? '',
+      ipv4: addresses.filter((a) => a.family === 'inet').map((a) => a.local),
+      ipv6: addresses
+        .filter((a) => a.family === 'inet6')
+        .map((a) => (a.scope === 'link' ? `${a.local}%${l.ifname}` : a.local)),
+    };
+  });
 }
 
 /** Every IPv4 address configured on the host's interfaces. */
 export async function listIpv4Addresses(): Promise<string[]> {
-  const out = await ip(['-4', '-j', 'addr', 'show']);
-  return (JSON.parse(out) as { addr_info?: { local: string }[] }[]).flatMap((l) =>
-    (l.addr_info ?? []).map((a) => a.local),
-  );
+  return (await listInterfaces()).flatMap((i) => i.ipv4);
 }
 
 /** Every IPv6 address configured on the host's interfaces (link-local ones with `%ifname`). */
 export async function listIpv6Addresses(): Promise<string[]> {
-  const out = await ip(['-6', '-j', 'addr', 'show']);
-  return (JSON.parse(out) as { ifname: string; addr_info?: { local: string; scope: string }[] }[]).flatMap(
-    (l) => (l.addr_info ?? []).map((a) => (a.scope === 'link' ? `${a.local}%${l.ifname}` : a.local)),
-  );
+  return (await listInterfaces()).flatMap((i) => i.ipv6);
 }
 
 /** Idempotent: a namespace that is already gone counts as removed. */
@@ -62,9 +108,27 @@ export async function deleteLink(name: string): Promise<void> {
   }
 }
 
-/** Sets a sysctl, in a namespace when `netns` is given. */
-export async function sysctl(key: string, value: string, netns?: string): Promise<void> {
-  const args = ['-qw', `${key}=${value}`];
-  const r = netns === undefined ? await runCommand('sysctl', args) : await inNetns(netns, 'sysctl', args);
-  if (!r.ok) throw new AirlockError('AIRLOCK_ERR_NET_SETUP', `sysctl ${key}=${value} failed: ${r.stderr}`);
+/** Sets sysctls of the host's own network namespace, written straight to /proc/sys. */
+export function setHostSysctls(settings: Record<string, string>): void {
+  for (const [key, value] of Object.entries(settings)) {
+    try {
+      writeFileSync(`/proc/sys/${key.replaceAll('.', '/')}`, value);
+    } catch (cause) {
+      throw new AirlockError('AIRLOCK_ERR_NET_SETUP', `sysctl ${key}=${value} failed: ${String(cause)}`, {
+        cause,
+      });
+    }
+  }
+}
+
+/** Sets sysctls inside a network namespace, all in one `sysctl` process. */
+export async function setNetnsSysctls(netns: string, settings: Record<string, string>): Promise<void> {
+  const assignments = Object.entries(settings).map(([key, value]) => `${key}=${value}`);
+  const r = await inNetns(netns, 'sysctl', ['-qw', ...assignments]);
+  if (!r.ok) {
+    throw new AirlockError(
+      'AIRLOCK_ERR_NET_SETUP',
+      `sysctl ${assignments.join(' ')} in ${netns} failed: ${r.stderr}`,
+    );
+  }
 }

@@ -1,6 +1,6 @@
 import { AirlockError } from '../errors.js';
 import type { AddressPool } from '../net/address-pool.js';
-import { deleteLink, listIpv4Addresses, listLinks, listNetns } from '../net/ip.js';
+import { deleteLink, listInterfaces, listNetns } from '../net/ip.js';
 import { withHostLock } from '../store/host-lock.js';
 import type { NewSandbox, SandboxRecord } from '../store/sandbox-records.js';
 import { GUEST_IF_PREFIX, interfaceName, newSandboxId, sandboxNames } from './names.js';
@@ -24,9 +24,10 @@ export async function allocateSandbox(
   request: SandboxRequest,
 ): Promise<SandboxRecord> {
   return withHostLock(async () => {
-    const [addresses, links, namespaces] = await Promise.all([listIpv4Addresses(), listLinks(), listNetns()]);
+    const interfaces = await listInterfaces();
+    const addresses = interfaces.flatMap((i) => i.ipv4);
     const hostSlots = new Set(addresses.map((a) => pool.slotOf(a)).filter((slot) => slot !== null));
-    const id = freshId(new Set([...links.map((l) => l.name), ...namespaces]));
+    const id = freshId(new Set([...interfaces.map((i) => i.name), ...listNetns()]));
     const record = state.sandboxes.allocate(
       { ...request, id, ...sandboxNames(id) },
       pool.slots,

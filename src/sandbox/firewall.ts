@@ -20,13 +20,14 @@ function element(e: FirewallEntry): string {
   return `{ "${e.hostIf}" . ${e.guest} . ${e.gateway} . ${e.proxyPort} }`;
 }
 
-/** Loads netns/airlock.nft (idempotent and atomic; live sandboxes' elements survive). */
-export async function loadHostRuleset(): Promise<void> {
-  await nftApply(readFileSync(join(NETNS_DIR, 'airlock.nft'), 'utf8'));
+/** netns/airlock.nft: loading it again is idempotent and atomic; live sandboxes' elements survive. */
+function hostRuleset(): string {
+  return readFileSync(join(NETNS_DIR, 'airlock.nft'), 'utf8');
 }
 
+/** Loads the host ruleset and adds the sandbox's element, in one atomic transaction. */
 export async function allowSandbox(e: FirewallEntry): Promise<void> {
-  await nftApply(`add element inet airlock allowed ${element(e)}\n`);
+  await nftApply(`${hostRuleset()}\nadd element inet airlock allowed ${element(e)}\n`);
 }
 
 /** Idempotent: an element that is already gone counts as removed. */
@@ -49,18 +50,18 @@ export async function allowedEntries(): Promise<FirewallEntry[]> {
   }));
 }
 
-/** Fails closed unless the host table's rules and this sandbox's element are in place. */
+/** Fails closed unless the host table's rules and this sandbox's element are in place (one listing). */
 export async function verifyHostRules(e: FirewallEntry): Promise<void> {
-  const table = await nftQuery(['-t', 'list', 'table', 'inet', 'airlock']);
+  // the full listing (not -t): set elements are part of what is verified
+  const table = (await nftQuery(['list', 'table', 'inet', 'airlock']))?.replace(/\s+/g, ' ') ?? '';
   const checks: [string, boolean][] = [
-    ['table inet airlock (v1)', table?.includes(RULESET_MARK) ?? false],
-    ['input hook jumping to from_sandbox', table?.includes('iifname "al-*" jump from_sandbox') ?? false],
-    ['the @allowed accept rule', table?.includes('@allowed accept') ?? false],
-    ['the catch-all reject', table?.includes('reject with icmpx admin-prohibited') ?? false],
-    ['the forward drop', table?.includes('oifname "al-*" drop') ?? false],
+    ['table inet airlock (v1)', table.includes(RULESET_MARK)],
+    ['input hook jumping to from_sandbox', table.includes('iifname "al-*" jump from_sandbox')],
+    ['the @allowed accept rule', table.includes('@allowed accept')],
+    ['the catch-all reject', table.includes('reject with icmpx admin-prohibited')],
+    ['the forward drop', table.includes('oifname "al-*" drop')],
+    [`element for ${e.hostIf}`, table.includes(`"${e.hostIf}" . ${e.guest} . ${e.gateway} . ${e.proxyPort}`)],
   ];
-  const element_ = await nftQuery(['get', 'element', 'inet', 'airlock', 'allowed', element(e)]);
-  checks.push([`element for ${e.hostIf}`, element_ !== null]);
   const missing = checks.filter(([, ok]) => !ok).map(([what]) => what);
   if (missing.length > 0) {
     throw new AirlockError(
@@ -70,15 +71,18 @@ export async function verifyHostRules(e: FirewallEntry): Promise<void> {
   }
 }
 
-/** Loads netns/guest.nft inside the sandbox's namespace. */
+/**
+ * Loads netns/guest.nft inside the sandbox's namespace; fails closed unless the kernel's echo of
+ * what it committed (same nft process) holds the gateway rule and the drop policy.
+ */
 export async function loadGuestRuleset(netns: string, gateway: string, proxyPort: number): Promise<void> {
   const body = readFileSync(join(NETNS_DIR, 'guest.nft'), 'utf8');
-  await nftApply(`define gateway = ${gateway}\ndefine proxy_port = ${proxyPort}\n${body}`, netns);
-}
-
-export async function verifyGuestRules(netns: string, gateway: string): Promise<void> {
-  const table = await nftQuery(['-t', 'list', 'table', 'inet', 'airlock_guest'], netns);
-  if (table === null || !table.includes(`ip daddr ${gateway}`) || !table.includes('policy drop')) {
+  const table = await nftApply(
+    `define gateway = ${gateway}\ndefine proxy_port = ${proxyPort}\n${body}`,
+    netns,
+    true,
+  );
+  if (!table.includes(`ip daddr ${gateway}`) || !table.includes('policy drop')) {
     throw new AirlockError('AIRLOCK_ERR_NFT_VERIFY', `guest nftables rules not in place in ${netns}`);
   }
 }

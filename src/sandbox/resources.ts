@@ -1,19 +1,20 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { AirlockError } from '../errors.js';
-import { deleteLink, deleteNetns, ip, sysctl } from '../net/ip.js';
-import { runCommand } from '../net/run.js';
+import { ipBatch, NETNS_RUN_DIR, setHostSysctls, setNetnsSysctls } from '../net/ip.js';
 import type { SandboxRecord } from '../store/sandbox-records.js';
 import { openCgroup, type SandboxCgroup } from './cgroup.js';
 import { GUEST_IF_PREFIX, interfaceName } from './names.js';
-import {
-  allowSandbox,
-  disallowSandbox,
-  loadGuestRuleset,
-  loadHostRuleset,
-  verifyGuestRules,
-  verifyHostRules,
-} from './firewall.js';
+import { allowSandbox, disallowSandbox, loadGuestRuleset, verifyHostRules } from './firewall.js';
 
 /** `ip netns exec` bind-mounts the files of /etc/netns/<name>/ over /etc inside the namespace. */
 export const NETNS_ETC = '/etc/netns';
@@ -23,24 +24,28 @@ const GUEST_RESOLV_CONF = 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n'
 
 /**
  * The host end of a sandbox, made under the host-wide lock when its slot is chosen (see
- * allocation.ts): the veth pair, tagged at once with its home's alias (so gc of another
- * AIRLOCK_HOME recognises it, and leaves its namespace alone, from the moment anything of
- * this sandbox exists), and the gateway address, so every later allocator sees the slot
- * taken. The link stays down until the rules are in place.
+ * allocation.ts), in one `ip` process: the veth pair, tagged at once with its home's alias (so
+ * gc of another AIRLOCK_HOME recognises it, and leaves its namespace alone, from the moment
+ * anything of this sandbox exists), and the gateway address, so every later allocator sees the
+ * slot taken. The link stays down until it has no IPv6 and strict reverse-path filtering.
  */
 export async function createHostLink(r: SandboxRecord, home: string): Promise<void> {
-  await ip(['link', 'add', r.hostIf, 'type', 'veth', 'peer', 'name', interfaceName(GUEST_IF_PREFIX, r.id)]);
-  await ip(['link', 'set', r.hostIf, 'alias', linkAlias(home)]);
-  await ip(['addr', 'add', `${r.gateway}/30`, 'dev', r.hostIf]);
+  await ipBatch([
+    `link add ${r.hostIf} type veth peer name ${interfaceName(GUEST_IF_PREFIX, r.id)}`,
+    `link set ${r.hostIf} alias "${linkAlias(home)}"`,
+    `addr add ${r.gateway}/30 dev ${r.hostIf}`,
+  ]);
 }
 
 /** The build steps `onStep` is called after; `link` is the host link made at allocation. */
 export type BuildStep = 'link' | 'namespace' | 'rules' | 'addresses';
 
 /**
- * Builds the rest of the kernel side of a sandbox whose host link exists: namespace, guest
- * end, addresses, no default route, IPv6 off, both rulesets, then verifies the rules. On any
- * failure the caller tears down.
+ * Builds the rest of the kernel side of a sandbox whose host link exists, in six processes:
+ * namespace and guest end, IPv6 off inside, the guest ruleset (read back at once), the host
+ * ruleset with the sandbox's element (one transaction), the guest's addresses and links with
+ * a check that it has no default route, and a last listing of the host table. The guest end
+ * comes up only after both rulesets are in place. On any failure the caller tears down.
  */
 export async function buildNetwork(
   r: SandboxRecord,
@@ -48,52 +53,57 @@ export async function buildNetwork(
 ): Promise<void> {
   await onStep('link');
   const peer = interfaceName(GUEST_IF_PREFIX, r.id);
-  await ip(['netns', 'add', r.netns]);
-  await ip(['link', 'set', peer, 'netns', r.netns]);
-  await ip(['-n', r.netns, 'link', 'set', peer, 'name', 'eth0']);
+  setHostSysctls({
+    [`net.ipv6.conf.${r.hostIf}.disable_ipv6`]: '1',
+    [`net.ipv4.conf.${r.hostIf}.rp_filter`]: '1',
+  });
+  await ipBatch([`link set ${r.hostIf} up`, `netns add ${r.netns}`, `link set ${peer} netns ${r.netns}`]);
   mkdirSync(join(NETNS_ETC, r.netns), { recursive: true, mode: 0o755 });
   writeFileSync(join(NETNS_ETC, r.netns, 'resolv.conf'), GUEST_RESOLV_CONF, { mode: 0o644 });
   await onStep('namespace');
 
-  await sysctl(`net.ipv6.conf.${r.hostIf}.disable_ipv6`, '1');
-  await sysctl(`net.ipv4.conf.${r.hostIf}.rp_filter`, '1');
-  await sysctl('net.ipv6.conf.all.disable_ipv6', '1', r.netns);
-  await sysctl('net.ipv6.conf.default.disable_ipv6', '1', r.netns);
-  await sysctl('net.ipv6.conf.eth0.disable_ipv6', '1', r.netns);
-
-  // The guest ruleset goes in before its link comes up.
+  // `all` reaches every interface already there, `default` any made later
+  await setNetnsSysctls(r.netns, {
+    'net.ipv6.conf.all.disable_ipv6': '1',
+    'net.ipv6.conf.default.disable_ipv6': '1',
+  });
   await loadGuestRuleset(r.netns, r.gateway, r.proxyPort);
-  await loadHostRuleset();
   await allowSandbox(r);
   await onStep('rules');
 
-  await ip(['link', 'set', r.hostIf, 'up']);
-  await ip(['-n', r.netns, 'addr', 'add', `${r.guest}/30`, 'dev', 'eth0']);
-  await ip(['-n', r.netns, 'link', 'set', 'lo', 'up']);
-  await ip(['-n', r.netns, 'link', 'set', 'eth0', 'up']);
-  await onStep('addresses');
-
-  await verifyHostRules(r);
-  await verifyGuestRules(r.netns, r.gateway);
-  await verifyNoRoutesOut(r.netns);
-}
-
-async function verifyNoRoutesOut(netns: string): Promise<void> {
-  const routes = await ip(['-n', netns, '-j', 'route', 'show', 'default']);
-  if (routes.trim() !== '' && routes.trim() !== '[]') {
-    throw new AirlockError('AIRLOCK_ERR_NFT_VERIFY', `guest namespace ${netns} has a default route`);
+  const routes = await ipBatch(
+    [
+      `link set ${peer} name eth0`,
+      `addr add ${r.guest}/30 dev eth0`,
+      'link set lo up',
+      'link set eth0 up',
+      'route show default',
+    ],
+    { netns: r.netns, json: true },
+  );
+  if (routes.replace(/\s/g, '') !== '[]') {
+    throw new AirlockError(
+      'AIRLOCK_ERR_NFT_VERIFY',
+      `guest namespace ${r.netns} has a default route: ${routes.trim()}`,
+    );
   }
+  await onStep('addresses');
+  await verifyHostRules(r);
 }
 
-/** Kills every process still inside a namespace (a guest outliving a crashed airlock). */
-async function killNetnsProcesses(netns: string): Promise<void> {
-  const r = await runCommand('ip', ['netns', 'pids', netns]);
-  if (!r.ok) return;
-  for (const pid of r.stdout.split(/\s+/).filter(Boolean)) {
+/** Kills every process still inside a namespace (a guest outliving a crashed airlock), found through /proc. */
+function killNetnsProcesses(netns: string): void {
+  let inode: number;
+  try {
+    inode = statSync(join(NETNS_RUN_DIR, netns)).ino;
+  } catch {
+    return; // no namespace, no process in it
+  }
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      process.kill(Number(pid), 'SIGKILL');
+      if (readlinkSync(`/proc/${pid}/ns/net`) === `net:[${inode}]`) process.kill(Number(pid), 'SIGKILL');
     } catch {
-      // already gone
+      // exited meanwhile
     }
   }
 }
@@ -120,8 +130,7 @@ export async function teardownSandbox(r: TeardownTarget, cgroup: SandboxCgroup =
   await step(() => killNetnsProcesses(r.netns));
   // The link first: deleting it removes both veth ends at once, while a namespace holding
   // sockets in TIME_WAIT is dismantled by the kernel later, in the background.
-  await step(() => deleteLink(r.hostIf));
-  await step(() => deleteNetns(r.netns));
+  await step(() => removeLinkAndNetns(r.hostIf, r.netns));
   await step(() => rmSync(join(NETNS_ETC, r.netns), { recursive: true, force: true }));
   await step(() => cgroup.remove());
   if (errors.length > 0) {
@@ -130,6 +139,15 @@ export async function teardownSandbox(r: TeardownTarget, cgroup: SandboxCgroup =
       `teardown of ${r.netns} incomplete: ${errors.map(String).join('; ')}`,
     );
   }
+}
+
+/** Deletes what of the link and namespace exists, in one `ip` process ("not found" = done). */
+async function removeLinkAndNetns(hostIf: string, netns: string): Promise<void> {
+  const commands = [
+    ...(existsSync(`/sys/class/net/${hostIf}`) ? [`link delete ${hostIf}`] : []),
+    ...(existsSync(join(NETNS_RUN_DIR, netns)) ? [`netns delete ${netns}`] : []),
+  ];
+  if (commands.length > 0) await ipBatch(commands);
 }
 
 /**

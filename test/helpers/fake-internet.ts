@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { deleteLink, deleteNetns, ip, listLinks, listNetns } from '../../src/net/ip.js';
+import { deleteLink, deleteNetns, ip, listInterfaces, listNetns } from '../../src/net/ip.js';
 import { nftApply, nftQuery } from '../../src/net/nft.js';
 import { listSandboxCgroups } from '../../src/sandbox/cgroup.js';
 
@@ -142,10 +142,8 @@ export async function leftovers(): Promise<{
   elements: number;
   cgroups: string[];
 }> {
-  const netns = (await listNetns()).filter(
-    (n) => n.startsWith('airlock-') || n.startsWith(FAKE_INTERNET_PREFIX),
-  );
-  const links = (await listLinks())
+  const netns = listNetns().filter((n) => n.startsWith('airlock-') || n.startsWith(FAKE_INTERNET_PREFIX));
+  const links = (await listInterfaces())
     .map((l) => l.name)
     .filter((l) => l.startsWith('al-') || l.startsWith(FAKE_INTERNET_PREFIX));
   const set = await nftQuery(['-j', 'list', 'set', 'inet', 'airlock', 'allowed']);

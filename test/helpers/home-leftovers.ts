@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { listLinks, listNetns } from '../../src/net/ip.js';
+import { listInterfaces, listNetns } from '../../src/net/ip.js';
 import { listSandboxCgroups } from '../../src/sandbox/cgroup.js';
 import { allowedEntries } from '../../src/sandbox/firewall.js';
 import { collectGarbage } from '../../src/sandbox/gc.js';
@@ -48,8 +48,8 @@ export async function leftoversOf(
     name.startsWith(prefix) && ids.has(name.slice(prefix.length));
   return {
     recorded: ids.size,
-    netns: (await listNetns()).filter(ours(NETNS_PREFIX)),
-    links: (await listLinks()).map((l) => l.name).filter(ours(HOST_IF_PREFIX)),
+    netns: listNetns().filter(ours(NETNS_PREFIX)),
+    links: (await listInterfaces()).map((l) => l.name).filter(ours(HOST_IF_PREFIX)),
     elements: (await allowedEntries()).map((e) => e.hostIf).filter(ours(HOST_IF_PREFIX)),
     cgroups: listSandboxCgroups().filter((id) => ids.has(id)),
   };
