@@ -19,7 +19,7 @@ test('CONNECT to an allowed host opens an opaque tunnel to the checked address',
   assert.equal(intent?.method, 'CONNECT');
   assert.equal(intent?.host, 'allowed.test:7000');
   const [outcome] = await bench.audit.outcomesReached(1);
-  assert.equal(outcome?.bytesOut, 'ping through the tunnel'.length);
+  assert.equal(outcome?.bytesIn, 'ping through the tunnel'.length);
 });
 
 test('CONNECT refusals: not allowed, credential host, bad Host, bad target; nothing is dialled', async (t) => {

@@ -78,12 +78,13 @@ async function tunnel(
     return writeRawError(socket, failure.status ?? 502, errorType(failure.code), failure.message);
   }
 
-  let bytesOut = head.length;
-  let bytesIn = 0;
+  // as in the audit log: bytesIn = what the guest sent, bytesOut = what it received
+  let bytesIn = head.length;
+  let bytesOut = 0;
   const ttfbMs = Date.now() - startedAt;
   upstream.on('error', () => {});
-  upstream.on('data', (c: Buffer) => (bytesIn += c.length));
-  socket.on('data', (c: Buffer) => (bytesOut += c.length));
+  upstream.on('data', (c: Buffer) => (bytesOut += c.length));
+  socket.on('data', (c: Buffer) => (bytesIn += c.length));
   // idle tunnels are closed like idle response bodies
   (socket as Partial<Socket>).setTimeout?.(ctx.timeouts.bodyIdle, () => socket.destroy());
   let done = false;

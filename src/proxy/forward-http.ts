@@ -48,6 +48,7 @@ async function forwardHttp(ctx: ForwardContext, req: IncomingMessage, res: Serve
   if (!admitted) return;
   const { entry } = admitted;
 
+  // as in the audit log: bytesIn = request body from the guest, bytesOut = response body to it
   let bytesIn = 0;
   let bytesOut = 0;
   let ttfbMs: number | undefined;
@@ -91,7 +92,7 @@ async function forwardHttp(ctx: ForwardContext, req: IncomingMessage, res: Serve
   upstreamReq.on('response', (upstreamRes) => {
     clearTimeout(headersTimer);
     ttfbMs = Date.now() - startedAt;
-    upstreamRes.on('data', (c: Buffer) => (bytesIn += c.length));
+    upstreamRes.on('data', (c: Buffer) => (bytesOut += c.length));
     upstreamRes.setTimeout(ctx.timeouts.bodyIdle, () =>
       upstreamRes.destroy(proxyError('AIRLOCK_ERR_PROXY_TIMEOUT', 504, 'idle')),
     );
@@ -103,6 +104,6 @@ async function forwardHttp(ctx: ForwardContext, req: IncomingMessage, res: Serve
       finish({ decision: 'error', status: upstreamRes.statusCode ?? 502, reason: 'stream ended early' });
     });
   });
-  req.on('data', (c: Buffer) => (bytesOut += c.length));
+  req.on('data', (c: Buffer) => (bytesIn += c.length));
   req.pipe(upstreamReq);
 }
