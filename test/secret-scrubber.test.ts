@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { createSecretScrubber } from '../src/proxy/scrubber.js';
+import { createSecretScrubber } from '../src/proxy/reverse/scrubber.js';
 
 async function run(
   chunks: string[],

@@ -131,10 +131,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
         new AirlockError(
           'AIRLOCK_ERR_AUDIT_WRITE',
           `${lost} audit outcome(s) or denial(s) lost: ${error.message}`,
-          {
-            status: 503,
-            cause: error,
-          },
+          { cause: error },
         ),
       );
     }
@@ -182,9 +179,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   return {
     intent(request: RequestIntent): Promise<AuditEntry> {
       if (closed) {
-        return Promise.reject(
-          new AirlockError('AIRLOCK_ERR_AUDIT_WRITE', 'the audit writer is closed', { status: 503 }),
-        );
+        return Promise.reject(new AirlockError('AIRLOCK_ERR_AUDIT_WRITE', 'the audit writer is closed'));
       }
       const row = intentRow(request);
       return new Promise((resolve, reject) => {
@@ -251,7 +246,6 @@ function writeError(cause: unknown): AirlockError {
     'AIRLOCK_ERR_AUDIT_WRITE',
     `cannot record the request in the audit log (${detail})`,
     {
-      status: 503,
       cause,
       hint: 'free disk space under AIRLOCK_HOME, or find the process holding airlock.db locked',
     },

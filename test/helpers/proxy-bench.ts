@@ -3,22 +3,13 @@ import { PassThrough } from 'node:stream';
 import { BUILTIN_SERVICES } from '../../src/catalogue/builtin.js';
 import type { Service } from '../../src/catalogue/service.js';
 import { guestVariables, makePlaceholder, startProxy, type RunningProxy } from '../../src/proxy/index.js';
-import type {
-  AuthorizeDecision,
-  AuthorizeRequest,
-  ProxyDeps,
-  ServiceCredential,
-} from '../../src/proxy/types.js';
+import type { ProxyDeps, ServiceCredential } from '../../src/proxy/types.js';
 import { createFakeAudit, type FakeAudit } from './fake-audit.js';
 import { createFakeUpstream, type FakeUpstream, type UpstreamHandler } from './fake-upstream.js';
+import { grantAll } from './policy.js';
 import { createTestCa, type TestCa } from './test-ca.js';
 
 type After = { after(fn: () => unknown): void };
-
-/** The policy stand-in: everything allowed, the target forwarded as is. */
-export function allowAll(request: AuthorizeRequest): AuthorizeDecision {
-  return { allow: true, path: request.rawTarget === '' ? '/' : request.rawTarget };
-}
 
 export function builtin(name: string): Service {
   const service = BUILTIN_SERVICES.find((s) => s.name === name);
@@ -73,6 +64,7 @@ export interface BenchOptions {
   sandboxId?: string;
   /** more `resolve` entries (other origins a test sets up; nothing may fall through to DNS) */
   extraResolve?: Record<string, string>;
+  /** overrides; `policy` omitted = a credential for every service, no profile, no rules */
   deps?: Partial<ProxyDeps>;
 }
 
@@ -115,9 +107,9 @@ export async function startBench(t: After, options: BenchOptions = {}): Promise<
   const proxy = await startProxy(
     {
       sandboxId: options.sandboxId ?? `sbx-${randomBytes(3).toString('hex')}`,
+      policy: grantAll(services),
       services,
       credentials,
-      authorize: allowAll,
       audit: audit.sink,
       resolve: { ...resolveAll(services), ...options.extraResolve },
       upstreamCa: options.upstreamCa ?? [ca.caPem],
