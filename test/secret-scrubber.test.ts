@@ -58,3 +58,23 @@ test('nothing is held back unless it could start a secret, so each event passes 
   await once(scrubber, 'end');
   assert.equal(got.join(''), 'data: {"n":1}\n\ndata: pl\n\n');
 });
+
+test('JSON spellings of a secret are replaced at every split; other escapes are left alone', async () => {
+  const secret = 'a/b"c\\d+e';
+  const replacements = [{ secret, placeholder: 'PL/ACE' }];
+  // how a JSON encoder may write it: `\/`, `\"`, `\\`, and any character as \uXXXX
+  const spelt = String.raw`"a\/b\"c\\d\u002be"`;
+  const text = `x ${spelt} y \n z`;
+  for (let i = 0; i <= text.length; i++) {
+    assert.equal(
+      await run([text.slice(0, i), text.slice(i)], replacements),
+      'x "PL/ACE" y \n z',
+      `split at ${i}`,
+    );
+  }
+  assert.equal(await run([...text], replacements), 'x "PL/ACE" y \n z', 'one byte at a time');
+  // `\n` is a newline, not an `n`: it never completes a secret with an `n` there
+  assert.equal(await run([String.raw`a\nKEY`], [{ secret: 'anKEY', placeholder: 'p' }]), String.raw`a\nKEY`);
+  // an escape cut by a chunk boundary is held until it is whole, not passed on half-read
+  assert.equal(await run([String.raw`a\u00`, String.raw`2fb`], [{ secret: 'a/b', placeholder: 'p' }]), 'p');
+});

@@ -30,11 +30,14 @@ export function canarySecret(label: string): string {
 }
 
 /** Real credentials (canaries) and fresh placeholders for services. */
-export function makeCredentials(services: readonly Service[]): Record<string, ServiceCredential> {
+export function makeCredentials(
+  services: readonly Service[],
+  secrets: Readonly<Record<string, string>> = {},
+): Record<string, ServiceCredential> {
   return Object.fromEntries(
     services.map((s) => [
       s.name,
-      { envVar: s.envVar, secret: canarySecret(s.name), placeholder: makePlaceholder(s) },
+      { envVar: s.envVar, secret: secrets[s.name] ?? canarySecret(s.name), placeholder: makePlaceholder(s) },
     ]),
   );
 }
@@ -64,6 +67,8 @@ export interface BenchOptions {
   sandboxId?: string;
   /** more `resolve` entries (other origins a test sets up; nothing may fall through to DNS) */
   extraResolve?: Record<string, string>;
+  /** real secrets by service name (omitted = a fresh canary each) */
+  secrets?: Record<string, string>;
   /** overrides; `policy` omitted = a credential for every service, no profile, no rules */
   deps?: Partial<ProxyDeps>;
 }
@@ -101,7 +106,7 @@ export async function startBench(t: After, options: BenchOptions = {}): Promise<
       t,
     }));
   const services = catalogue.map((s) => onPort(s, upstream.port));
-  const credentials = makeCredentials(services);
+  const credentials = makeCredentials(services, options.secrets);
   const audit = createFakeAudit();
   const logs = captureLogs();
   const proxy = await startProxy(

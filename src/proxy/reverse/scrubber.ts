@@ -4,92 +4,77 @@ import type { SecretReplacement } from './secret-forms.js';
 interface Form {
   find: Buffer;
   replace: Buffer;
+  /**
+   * its longest run of letters and digits, as is and written all in `\uXXXX` (lower and upper
+   * case hex): every spelling holds one of them, since JSON encoders escape letters and digits
+   * all or none (empty = too short to search for)
+   */
+  anchors: Buffer[];
+  /** where the anchor starts in `find` */
+  anchorAt: number;
 }
 
 const BACKSLASH = 0x5c;
-const HEX4 = /^[0-9a-fA-F]{4}$/;
+/** the longest source spelling of one character: `\uXXXX` */
+const MAX_UNIT = 6;
+/** Escapes whose decoded character is the escaped one (`\n` is a newline, not an `n`): `/`, `"`, `\`. */
+const SELF_ESCAPES = new Set([0x2f, 0x22, 0x5c]);
+const ALNUM = /[A-Za-z0-9]+/g;
+
+/** The value of a hex digit byte, or -1. */
+function hexDigit(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
+}
+
+/** The code unit of `\uXXXX` at `i`, or -1 when the four digits are not hex. */
+function unicodeEscape(buf: Buffer, i: number): number {
+  let code = 0;
+  for (let k = i + 2; k < i + 6; k++) {
+    const d = hexDigit(buf[k]);
+    if (d < 0) return -1;
+    code = code * 16 + d;
+  }
+  return code;
+}
+
+/** `abc`, `\u0061\u0062\u0063`, `\u0061…` with upper-case hex: the spellings searched for. */
+function anchorSpellings(run: string): Buffer[] {
+  const escaped = [...run].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+  return [...new Set([run, escaped, escaped.toUpperCase().replaceAll('\\U', '\\u')])].map((a) =>
+    Buffer.from(a),
+  );
+}
 
 /**
- * The bytes the forms are searched in: `buf` with the JSON escapes of characters that occur
- * in some form decoded (`\/`, `\"`, `\\`, `\u0041`), so an echo inside a JSON string is found
- * however its encoder spelt it. `map[i]` is where view byte `i` starts in `buf` (null = the
- * view is `buf` itself: the common case, no copy); `end` is how much of `buf` the view covers
- * (less than all when `buf` ends inside an escape that the next chunk completes).
+ * Matches every form of every secret in byte buffers, chunk by chunk, spelt plainly or with
+ * JSON escapes (`\/`, `\"`, `\\`, and `\uXXXX` for any character that occurs in a form). It
+ * searches a buffer for each form's longest run of letters and digits (in its spellings) and
+ * looks closer only where one occurs, and at the end of the buffer, where a form may begin
+ * that the next chunk completes.
  */
-interface View {
-  bytes: Buffer;
-  map: Int32Array | null;
-  end: number;
-}
-
-function canonical(buf: Buffer, chars: ReadonlySet<number>, final: boolean): View {
-  let i = buf.indexOf(BACKSLASH);
-  if (i < 0) return { bytes: buf, map: null, end: buf.length };
-  let out: Buffer | undefined;
-  let map: Int32Array | undefined;
-  let o = 0;
-  let copied = 0;
-  const copyTo = (to: number) => {
-    for (let s = copied; s < to; s++, o++) {
-      out![o] = buf[s]!;
-      map![o] = s;
-    }
-    copied = to;
-  };
-  const decode = (at: number, length: number, byte: number) => {
-    if (!out) {
-      out = Buffer.allocUnsafe(buf.length);
-      map = new Int32Array(buf.length + 1);
-    }
-    copyTo(at);
-    out[o] = byte;
-    map![o] = at;
-    o++;
-    copied = at + length;
-  };
-  let end = buf.length;
-  while (i >= 0) {
-    const c = buf[i + 1];
-    const need = c === 0x75 ? 6 : 2; // \uXXXX or \x
-    if (i + need > buf.length) {
-      if (!final) end = i; // the next chunk completes this escape
-      break;
-    }
-    let length = 2;
-    if (c === 0x75) {
-      const hex = buf.toString('latin1', i + 2, i + 6);
-      if (HEX4.test(hex)) {
-        length = 6;
-        const code = parseInt(hex, 16);
-        if (chars.has(code)) decode(i, 6, code);
-      }
-    } else if (chars.has(c!)) {
-      decode(i, 2, c!);
-    }
-    i = buf.indexOf(BACKSLASH, i + length);
-  }
-  if (!out) return { bytes: buf.subarray(0, end), map: null, end };
-  copyTo(end);
-  map![o] = end;
-  return { bytes: out.subarray(0, o), map: map!.subarray(0, o + 1), end };
-}
-
-/** Matches every form of every secret in byte buffers, chunk by chunk. */
 class Matcher {
   readonly #forms: Form[];
-  /** ASCII characters occurring in some form: only their escapes are decoded */
+  /** ASCII characters occurring in some form: only their escapes are read as them */
   readonly #chars = new Set<number>();
-  readonly #firstBytes = new Set<number>();
-  readonly #maxLength: number;
+  readonly #firstBytes = new Set<number>([BACKSLASH]);
+  /** the longest source spelling of any form */
+  readonly #window: number;
 
   constructor(replacements: readonly SecretReplacement[], lowercase: boolean) {
     const fold = (s: string) => (lowercase ? s.toLowerCase() : s);
     const byFind = new Map<string, Form>();
     for (const r of replacements) {
-      if (r.secret === '' || byFind.has(fold(r.secret))) continue;
-      byFind.set(fold(r.secret), {
-        find: Buffer.from(fold(r.secret)),
+      const find = fold(r.secret);
+      if (find === '' || byFind.has(find)) continue;
+      const run = [...find.matchAll(ALNUM)].sort((a, b) => b[0].length - a[0].length)[0];
+      byFind.set(find, {
+        find: Buffer.from(find),
         replace: Buffer.from(fold(r.placeholder)),
+        anchors: run && run[0].length >= 4 ? anchorSpellings(run[0]) : [],
+        anchorAt: run ? Buffer.byteLength(find.slice(0, run.index)) : 0,
       });
     }
     // longest first: where two forms start at one byte, the longer one is replaced whole
@@ -98,52 +83,99 @@ class Matcher {
       this.#firstBytes.add(f.find[0]!);
       for (const b of f.find) if (b < 0x80) this.#chars.add(b);
     }
-    this.#maxLength = Math.max(0, ...this.#forms.map((f) => f.find.length));
+    this.#window = MAX_UNIT * Math.max(0, ...this.#forms.map((f) => f.find.length));
   }
 
   get empty(): boolean {
     return this.#forms.length === 0;
   }
 
-  #first(view: Buffer, from: number): { at: number; form: Form } | undefined {
-    let best: { at: number; form: Form } | undefined;
-    for (const form of this.#forms) {
-      const at = view.indexOf(form.find, from);
-      if (at >= 0 && (best === undefined || at < best.at)) best = { at, form };
+  /**
+   * Reads `form` at `start`, one character (plain or escaped) at a time: where the match ends,
+   * `partial` if `buf` ends first (the next chunk decides), or -1 on a mismatch.
+   */
+  #matchAt(buf: Buffer, start: number, form: Form, final: boolean): number | 'partial' {
+    let i = start;
+    for (const want of form.find) {
+      if (i >= buf.length) return final ? -1 : 'partial';
+      const b = buf[i]!;
+      if (b === want && b !== BACKSLASH) {
+        i++;
+        continue;
+      }
+      if (b !== BACKSLASH) return -1;
+      const c = buf[i + 1];
+      if (c === undefined) return final ? -1 : 'partial';
+      if (c === 0x75) {
+        if (i + 6 > buf.length) return final ? -1 : 'partial';
+        if (unicodeEscape(buf, i) !== want || !this.#chars.has(want)) return -1;
+        i += 6;
+      } else if (SELF_ESCAPES.has(c) && c === want) {
+        i += 2;
+      } else if (want === BACKSLASH) {
+        i++; // a plain backslash in the key itself
+      } else {
+        return -1;
+      }
     }
-    return best;
+    return i;
   }
 
-  /** Length of the longest end of `view[from..]` that is the start of some form (it may complete in the next chunk). */
-  #pending(view: Buffer, from: number): number {
-    for (let p = Math.max(from, view.length - this.#maxLength + 1); p < view.length; p++) {
-      if (!this.#firstBytes.has(view[p]!)) continue;
-      const tail = view.length - p;
-      if (this.#forms.some((f) => f.find.length > tail && view.compare(f.find, 0, tail, p) === 0))
-        return tail;
+  /** Every match in `buf`, leftmost first and not overlapping. */
+  #matches(buf: Buffer, final: boolean): { start: number; end: number; form: Form }[] {
+    const found: { start: number; end: number; form: Form }[] = [];
+    for (const form of this.#forms) {
+      const starts: number[] = [];
+      if (form.anchors.length > 0) {
+        // the form starts at most MAX_UNIT bytes per character before its anchor
+        for (const anchor of form.anchors) {
+          for (let a = buf.indexOf(anchor); a >= 0; a = buf.indexOf(anchor, a + 1)) {
+            for (let s = Math.max(0, a - MAX_UNIT * form.anchorAt); s <= a - form.anchorAt; s++)
+              starts.push(s);
+          }
+        }
+      } else {
+        for (let s = 0; s < buf.length; s++) starts.push(s);
+      }
+      for (const start of starts) {
+        if (buf[start] !== form.find[0] && buf[start] !== BACKSLASH) continue;
+        const end = this.#matchAt(buf, start, form, final);
+        if (typeof end === 'number' && end > start) found.push({ start, end, form });
+      }
     }
-    return 0;
+    found.sort((a, b) => a.start - b.start || b.end - a.end);
+    const kept: typeof found = [];
+    for (const m of found) if (m.start >= (kept.at(-1)?.end ?? 0)) kept.push(m);
+    return kept;
+  }
+
+  /** Where the end of `buf[from..]` that could still become a form (or finish an escape) starts. */
+  #pending(buf: Buffer, from: number): number {
+    const start = Math.max(from, buf.length - this.#window);
+    // the few places a form (or an escape) could begin, found natively rather than byte by byte
+    const candidates: number[] = [];
+    for (const byte of this.#firstBytes) {
+      for (let s = buf.indexOf(byte, start); s >= 0; s = buf.indexOf(byte, s + 1)) candidates.push(s);
+    }
+    candidates.sort((a, b) => a - b);
+    for (const s of candidates) {
+      if (this.#forms.some((f) => this.#matchAt(buf, s, f, false) === 'partial')) return s;
+    }
+    return buf.length;
   }
 
   /**
    * Replaces every form in `buf`. Unless `final`, the end of `buf` that could still become a
-   * form (or is an unfinished escape) is not emitted: `keep` is where it starts.
+   * form is not emitted: `keep` is where it starts.
    */
   scan(buf: Buffer, final: boolean): { parts: Buffer[]; keep: number } {
-    const view = canonical(buf, this.#chars, final);
-    const at = (i: number) => (view.map ? view.map[i]! : i);
     const parts: Buffer[] = [];
     let source = 0;
-    let pos = 0;
-    for (let m = this.#first(view.bytes, pos); m; m = this.#first(view.bytes, pos)) {
-      const end = m.at + m.form.find.length;
-      parts.push(buf.subarray(source, at(m.at)), m.form.replace);
-      source = at(end);
-      pos = end;
+    for (const m of this.#matches(buf, final)) {
+      parts.push(buf.subarray(source, m.start), m.form.replace);
+      source = m.end;
     }
-    const keep = final
-      ? buf.length
-      : Math.min(at(view.bytes.length - this.#pending(view.bytes, pos)), view.end);
+    const keep = final ? buf.length : this.#pending(buf, source);
     parts.push(buf.subarray(source, keep));
     return { parts, keep };
   }
