@@ -7,7 +7,7 @@ async function run(
   chunks: string[],
   replacements = [{ secret: 'SECRETKEY', placeholder: 'pl' }],
 ): Promise<string> {
-  const scrubber = createSecretScrubber(replacements);
+  const scrubber = createSecretScrubber(replacements).stream();
   const out: Buffer[] = [];
   scrubber.on('data', (c: Buffer) => out.push(c));
   for (const c of chunks) scrubber.write(Buffer.from(c));
@@ -45,7 +45,7 @@ test('near-misses and several secrets', async () => {
 });
 
 test('nothing is held back unless it could start a secret, so each event passes at once', async () => {
-  const scrubber = createSecretScrubber([{ secret: 'SECRETKEY', placeholder: 'pl' }]);
+  const scrubber = createSecretScrubber([{ secret: 'SECRETKEY', placeholder: 'pl' }]).stream();
   const got: string[] = [];
   scrubber.on('data', (c: Buffer) => got.push(c.toString()));
   scrubber.write(Buffer.from('data: {"n":1}\n\n'));

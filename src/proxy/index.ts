@@ -4,7 +4,7 @@ export { startProxy, type ListenOptions, type RunningProxy } from './start-proxy
 export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS } from './core/defaults.js';
 export { guestVariables, proxyVariables } from './reverse/guest-variables.js';
 export { makePlaceholder } from './reverse/placeholder.js';
-export { createSecretScrubber } from './reverse/scrubber.js';
+export { createSecretScrubber, type SecretScrubber } from './reverse/scrubber.js';
 export { secretForms, type SecretReplacement } from './reverse/secret-forms.js';
 export type {
   EgressOptions,

@@ -11,8 +11,10 @@ import { classifyUpstreamError } from './upstream-error.js';
 export interface UpstreamAnswer {
   status: number;
   headers: OutgoingHttpHeaders;
-  /** the bytes for the guest (already decoded and scrubbed where the leg does that) */
+  /** the upstream's bytes */
   body: Readable;
+  /** what the bytes pass through on their way to the guest, in order (decoding, scrubbing; omitted = none) */
+  through?: Transform[];
   /** LLM usage seen in the body, read once it has ended (omitted = none) */
   usage?(): LlmUsage | undefined;
 }
@@ -150,8 +152,9 @@ export async function runExchange(
   seen.ttfbMs = Date.now() - intent.startedAt;
   seen.status = answer.status;
 
+  // an error of the upstream or of what its bytes pass through, as opposed to the guest leaving
   let upstreamError: unknown;
-  answer.body.once('error', (err) => (upstreamError ??= err));
+  for (const s of [answer.body, ...(answer.through ?? [])]) s.once('error', (err) => (upstreamError ??= err));
   const complete = () => {
     let usage: LlmUsage | undefined;
     try {
@@ -162,22 +165,18 @@ export async function runExchange(
     finish('allowed', answer.status, undefined, usage);
   };
   const sink = port.begin(answer.status, answer.headers);
-  pipeline(
-    answer.body,
-    counter((n) => (seen.bytesOut += n)),
-    sink,
-    (err) => {
-      if (upstreamError !== undefined) {
-        finish('error', answer.status, errorType(classifyUpstreamError(upstreamError, leg.host).code));
-      } else if (port.kind === 'http') {
-        if (err) finish('error', answer.status, 'guest disconnected');
-        else complete();
-      } else if (body && !body.readableEnded && !body.destroyed) {
-        // a tunnel ends when both halves have: wait for what the guest still sends
-        finished(body, complete);
-      } else {
-        complete();
-      }
-    },
-  );
+  // one pipeline per direction: each costs Node a few error objects when it ends
+  pipeline([answer.body, ...(answer.through ?? []), counter((n) => (seen.bytesOut += n)), sink], (err) => {
+    if (upstreamError !== undefined) {
+      finish('error', answer.status, errorType(classifyUpstreamError(upstreamError, leg.host).code));
+    } else if (port.kind === 'http') {
+      if (err) finish('error', answer.status, 'guest disconnected');
+      else complete();
+    } else if (body && !body.readableEnded && !body.destroyed) {
+      // a tunnel ends when both halves have: wait for what the guest still sends
+      finished(body, complete);
+    } else {
+      complete();
+    }
+  });
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { pipeline, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RequestIntent } from '../../audit/sink.js';
 import type { Service } from '../../catalogue/service.js';
@@ -20,7 +20,7 @@ import {
   withoutCredentialParams,
 } from './credentials.js';
 import { createBodyDecoder } from './decode-body.js';
-import { createHeaderScrubber, createSecretScrubber } from './scrubber.js';
+import { createSecretScrubber } from './scrubber.js';
 import { sandboxSecretForms } from './secret-forms.js';
 
 export const REVERSE_PREFIX = '/proxy/';
@@ -48,8 +48,7 @@ function hasNoBody(method: string, status: number): boolean {
 export function createReverseRoute(ctx: ProxyContext) {
   const { deps, policy, refusals } = ctx;
   const services = new Map(deps.services.map((s) => [s.name, s]));
-  const forms = sandboxSecretForms(deps.services, deps.credentials);
-  const headerScrubber = createHeaderScrubber(forms);
+  const scrubber = createSecretScrubber(sandboxSecretForms(deps.services, deps.credentials));
 
   /** The upstream's response as the guest gets it: decoded, scrubbed, usage read on the way. */
   function shape(service: Service, response: Dispatcher.ResponseData, method: string): UpstreamAnswer {
@@ -69,7 +68,7 @@ export function createReverseRoute(ctx: ProxyContext) {
     ];
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(forwardableResponseHeaders(response.headers, drop))) {
-      if (value !== undefined) headers[headerScrubber.name(name)] = headerScrubber.value(value);
+      if (value !== undefined) headers[scrubber.name(name)] = scrubber.value(value);
     }
     let usage: UsageReader | undefined;
     try {
@@ -87,9 +86,13 @@ export function createReverseRoute(ctx: ProxyContext) {
         callback(null, chunk);
       },
     });
-    // errors reach `tap`, the last stream, which is what the exchange reads
-    pipeline([response.body, ...(decoders ?? []), createSecretScrubber(forms), tap], () => {});
-    return { status: response.statusCode, headers, body: tap, usage: () => usage?.end() };
+    return {
+      status: response.statusCode,
+      headers,
+      body: response.body,
+      through: [...(decoders ?? []), scrubber.stream(), tap],
+      usage: () => usage?.end(),
+    };
   }
 
   async function serve(port: ReplyPort, req: IncomingMessage): Promise<void> {

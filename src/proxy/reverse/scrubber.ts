@@ -181,50 +181,50 @@ class Matcher {
   }
 }
 
-/**
- * A byte stream that replaces every form of every secret with the same form of its
- * placeholder, also when one straddles a chunk boundary or is spelt with JSON escapes. It
- * holds back only bytes that could still become a secret (usually none), so each SSE event
- * passes as soon as it arrives.
- */
-export function createSecretScrubber(replacements: readonly SecretReplacement[]): Transform {
-  const matcher = new Matcher(replacements, false);
-  let held: Buffer = Buffer.alloc(0);
-
-  function scrub(chunk: Buffer, final: boolean): Buffer | undefined {
-    const buf = held.length > 0 ? Buffer.concat([held, chunk]) : chunk;
-    const { parts, keep } = matcher.scan(buf, final);
-    held = keep < buf.length ? Buffer.from(buf.subarray(keep)) : Buffer.alloc(0); // a copy: don't pin the chunk
-    const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    return out.length > 0 ? out : undefined;
-  }
-
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      callback(null, matcher.empty ? chunk : scrub(chunk, false));
-    },
-    flush(callback: TransformCallback) {
-      callback(null, matcher.empty ? undefined : scrub(Buffer.alloc(0), true));
-    },
-  });
+/** Every form of a sandbox's secrets, compiled once; scrubs response bodies and headers. */
+export interface SecretScrubber {
+  /**
+   * A stream for one body that replaces every form of every secret with the same form of its
+   * placeholder, also when one straddles a chunk boundary or is spelt with JSON escapes. It
+   * holds back only bytes that could still become a secret (usually none), so each SSE event
+   * passes as soon as it arrives.
+   */
+  stream(): Transform;
+  /** a header name (compared case-insensitively: names arrive lowercased) */
+  name(name: string): string;
+  /** a header value, or each value of a repeated header */
+  value<T extends string | string[]>(value: T): T;
 }
 
-/** Scrubs header text: values as sent; names compared case-insensitively (they arrive lowercased). */
-export function createHeaderScrubber(replacements: readonly SecretReplacement[]): {
-  name(name: string): string;
-  value<T extends string | string[]>(value: T): T;
-} {
+export function createSecretScrubber(replacements: readonly SecretReplacement[]): SecretScrubber {
   const values = new Matcher(replacements, false);
   const names = new Matcher(replacements, true);
-  const run = (matcher: Matcher, text: string) => {
-    if (matcher.empty) return text;
-    const buf = Buffer.from(text, 'latin1');
-    const { parts } = matcher.scan(buf, true);
-    return parts.length === 1 ? text : Buffer.concat(parts).toString('latin1');
+  const text = (matcher: Matcher, t: string) => {
+    if (matcher.empty) return t;
+    const { parts } = matcher.scan(Buffer.from(t, 'latin1'), true);
+    return parts.length === 1 ? t : Buffer.concat(parts).toString('latin1');
   };
   return {
-    name: (name) => run(names, name.toLowerCase()),
+    stream() {
+      let held: Buffer = Buffer.alloc(0);
+      const scrub = (chunk: Buffer, final: boolean): Buffer | undefined => {
+        const buf = held.length > 0 ? Buffer.concat([held, chunk]) : chunk;
+        const { parts, keep } = values.scan(buf, final);
+        held = keep < buf.length ? Buffer.from(buf.subarray(keep)) : Buffer.alloc(0); // a copy: don't pin the chunk
+        const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        return out.length > 0 ? out : undefined;
+      };
+      return new Transform({
+        transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+          callback(null, values.empty ? chunk : scrub(chunk, false));
+        },
+        flush(callback: TransformCallback) {
+          callback(null, values.empty ? undefined : scrub(Buffer.alloc(0), true));
+        },
+      });
+    },
+    name: (name) => text(names, name.toLowerCase()),
     value: <T extends string | string[]>(value: T) =>
-      (Array.isArray(value) ? value.map((v) => run(values, v)) : run(values, value)) as T,
+      (Array.isArray(value) ? value.map((v) => text(values, v)) : text(values, value)) as T,
   };
 }
