@@ -20,6 +20,8 @@ test('CONNECT to an allowed host opens an opaque tunnel to the checked address',
   assert.equal(intent?.host, 'echo.test:443');
   const [outcome] = await bench.audit.outcomesReached(1);
   assert.equal(outcome?.bytesIn, 'ping through the tunnel'.length);
+  assert.equal(outcome?.decision, 'allowed', 'a guest hanging up ends a tunnel normally');
+  assert.equal(outcome?.reason, undefined);
 });
 
 test('CONNECT refusals: not allowed, credential host, bad Host, bad target; nothing is dialled', async (t) => {

@@ -14,7 +14,7 @@ import { createProxyLogger } from './core/logger.js';
 import { createProxyServer } from './core/proxy-server.js';
 import { splitTarget } from './core/query.js';
 import { createRefusals } from './core/refusals.js';
-import { httpPort } from './core/reply-port.js';
+import { failOnBug, httpPort } from './core/reply-port.js';
 import { DEFAULT_TIMEOUTS, withDefaults } from './core/defaults.js';
 import { createAbsoluteFormHandler } from './forward/absolute-form.js';
 import { createConnectHandler } from './forward/connect.js';
@@ -105,7 +105,8 @@ export function buildProxy(deps: ProxyDeps): FastifyInstance {
   }
   app.all('/proxy/*', (request, reply) => {
     reply.hijack();
-    void reverse(httpPort(request.raw, reply.raw), request.raw);
+    const port = httpPort(request.raw, reply.raw);
+    reverse(port, request.raw).catch(failOnBug(port, logger));
   });
   app.setNotFoundHandler((request, reply) => {
     refuseRaw(

@@ -80,15 +80,15 @@ export async function runExchange(
     /** the status the guest was given (0 = none yet) */
     status: 0,
   };
-  let finished_ = false;
+  let recorded = false;
   const finish = (
     decision: RequestOutcome['decision'],
     status: number,
     reason?: string,
     usage?: LlmUsage,
   ) => {
-    if (finished_) return;
-    finished_ = true;
+    if (recorded) return;
+    recorded = true;
     const endedAt = Date.now();
     const { bytesIn, bytesOut, ttfbMs } = seen;
     const outcome: RequestOutcome = {
@@ -128,15 +128,13 @@ export async function runExchange(
     finish('error', seen.status, 'guest disconnected');
   });
 
-  let body: Readable | null = null;
-  if (port.body) {
-    const guest = port.body;
-    body = pipeline(
-      guest,
-      counter((n) => (seen.bytesIn += n)),
-      () => {},
-    );
-  }
+  const body: Readable | null = port.body
+    ? pipeline(
+        port.body,
+        counter((n) => (seen.bytesIn += n)),
+        () => {},
+      )
+    : null;
 
   let answer: UpstreamAnswer;
   try {
@@ -152,9 +150,12 @@ export async function runExchange(
   seen.ttfbMs = Date.now() - intent.startedAt;
   seen.status = answer.status;
 
-  // an error of the upstream or of what its bytes pass through, as opposed to the guest leaving
-  let upstreamError: unknown;
-  for (const s of [answer.body, ...(answer.through ?? [])]) s.once('error', (err) => (upstreamError ??= err));
+  // who failed first: the upstream (or what its bytes pass through), or the guest leaving; the
+  // other side's errors follow from the pipeline tearing everything down
+  let failed: { side: 'upstream'; err: unknown } | { side: 'guest' } | undefined;
+  for (const stream of [answer.body, ...(answer.through ?? [])]) {
+    stream.once('error', (err) => (failed ??= { side: 'upstream', err }));
+  }
   const complete = () => {
     let usage: LlmUsage | undefined;
     try {
@@ -165,18 +166,24 @@ export async function runExchange(
     finish('allowed', answer.status, undefined, usage);
   };
   const sink = port.begin(answer.status, answer.headers);
-  // one pipeline per direction: each costs Node a few error objects when it ends
-  pipeline([answer.body, ...(answer.through ?? []), counter((n) => (seen.bytesOut += n)), sink], (err) => {
-    if (upstreamError !== undefined) {
-      finish('error', answer.status, errorType(classifyUpstreamError(upstreamError, leg.host).code));
+  sink.once('close', () => {
+    if (!sink.writableFinished) failed ??= { side: 'guest' };
+  });
+  // one pipeline per direction, and no stream more than needed: Node's pipeline makes an error
+  // object for each stream it tears down; the bytes to the guest are counted as they pass by
+  const streams = [answer.body, ...(answer.through ?? [])];
+  streams.at(-1)!.on('data', (chunk: Buffer) => (seen.bytesOut += chunk.length));
+  pipeline([...streams, sink], (err) => {
+    if (failed?.side === 'upstream') {
+      finish('error', answer.status, errorType(classifyUpstreamError(failed.err, leg.host).code));
     } else if (port.kind === 'http') {
       if (err) finish('error', answer.status, 'guest disconnected');
       else complete();
-    } else if (body && !body.readableEnded && !body.destroyed) {
+    } else if (!failed && body && !body.readableEnded && !body.destroyed) {
       // a tunnel ends when both halves have: wait for what the guest still sends
       finished(body, complete);
     } else {
-      complete();
+      complete(); // a tunnel the guest hung up on ended normally
     }
   });
 }

@@ -1,6 +1,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { rawAnswer, type ErrorAnswer } from './answer.js';
+import type { Logger } from 'pino';
+import { AirlockError } from '../../errors.js';
+import { errorAnswer, rawAnswer, type ErrorAnswer } from './answer.js';
 
 /**
  * The guest's side of one exchange: all a transport supplies. The exchange reads the
@@ -72,5 +74,13 @@ export function socketPort(socket: Duplex, head: Buffer = Buffer.alloc(0)): Repl
         if (!began) fn();
       });
     },
+  };
+}
+
+/** For a handler's promise: a bug is logged and answered 500, never left as an unhandled rejection. */
+export function failOnBug(port: ReplyPort, logger: Logger): (err: unknown) => void {
+  return (err) => {
+    logger.error({ err }, 'internal proxy error');
+    port.fail(errorAnswer(new AirlockError('AIRLOCK_ERR_INTERNAL', 'internal proxy error')));
   };
 }

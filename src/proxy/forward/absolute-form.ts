@@ -7,7 +7,7 @@ import { runExchange } from '../core/exchange.js';
 import { forwardableRequestHeaders, headerPairs } from '../core/headers.js';
 import { createHttpLeg } from '../core/http-leg.js';
 import { splitTarget } from '../core/query.js';
-import { httpPort } from '../core/reply-port.js';
+import { failOnBug, httpPort, type ReplyPort } from '../core/reply-port.js';
 
 /**
  * Absolute-form plain HTTP (`GET http://host/path`, what clients send to `HTTP_PROXY`) to a
@@ -16,17 +16,13 @@ import { httpPort } from '../core/reply-port.js';
  */
 export function createAbsoluteFormHandler(ctx: ProxyContext) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    void serveAbsoluteForm(ctx, req, res);
+    const port = httpPort(req, res);
+    serveAbsoluteForm(ctx, port, req).catch(failOnBug(port, ctx.logger));
   };
 }
 
-async function serveAbsoluteForm(
-  ctx: ProxyContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
+async function serveAbsoluteForm(ctx: ProxyContext, port: ReplyPort, req: IncomingMessage): Promise<void> {
   const { refusals } = ctx;
-  const port = httpPort(req, res);
   const method = req.method ?? 'GET';
   const url = req.url ?? '';
   const request: Omit<RequestIntent, 'sandboxId'> = {

@@ -7,7 +7,7 @@ import { AirlockError } from '../../errors.js';
 import { evaluate } from '../../policy/index.js';
 import type { CheckedAddress, ProxyContext } from '../core/context.js';
 import { runExchange, type UpstreamLeg } from '../core/exchange.js';
-import { socketPort } from '../core/reply-port.js';
+import { failOnBug, socketPort, type ReplyPort } from '../core/reply-port.js';
 
 /**
  * `CONNECT host:port`: an opaque tunnel (no TLS interception) to a host the policy allows, at
@@ -16,7 +16,8 @@ import { socketPort } from '../core/reply-port.js';
  */
 export function createConnectHandler(ctx: ProxyContext) {
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    void serveConnect(ctx, req, socket, head);
+    const port = socketPort(socket, head);
+    serveConnect(ctx, port, req, socket).catch(failOnBug(port, ctx.logger));
   };
 }
 
@@ -35,12 +36,11 @@ function tunnelLeg(ctx: ProxyContext, address: CheckedAddress, port: number, aut
 
 async function serveConnect(
   ctx: ProxyContext,
+  port: ReplyPort,
   req: IncomingMessage,
   socket: Duplex,
-  head: Buffer,
 ): Promise<void> {
   const { refusals } = ctx;
-  const port = socketPort(socket, head);
   const url = req.url ?? '';
   const request: Omit<RequestIntent, 'sandboxId'> = {
     method: 'CONNECT',
