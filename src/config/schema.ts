@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isIP } from 'node:net';
+import { DEFAULT_AUDIT_MAX_BYTES } from '../audit/size-cap.js';
 import { SERVICE_NAME } from '../policy/index.js';
 import { DEFAULT_PROXY_PORT } from './env-vars.js';
 
@@ -245,8 +246,16 @@ export const ConfigSchema = z
           .enum(['FULL', 'NORMAL'])
           .default('FULL')
           .describe('SQLite synchronous mode: FULL survives power loss, NORMAL only process crashes'),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024 * 1024)
+          .default(DEFAULT_AUDIT_MAX_BYTES)
+          .describe(
+            'cap on the audit database and its WAL in this state directory, in bytes; the oldest finished rows are pruned to stay under it (see docs/audit.md); keep it below the free space there',
+          ),
       })
-      .default({ synchronous: 'FULL' })
+      .default({ synchronous: 'FULL', maxBytes: DEFAULT_AUDIT_MAX_BYTES })
       .describe('audit log settings'),
   })
   .describe('airlock configuration file');

@@ -100,7 +100,7 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
   let sandbox: Sandbox | undefined;
   let proxy: RunningProxy | undefined;
   try {
-    audit = createAuditWriter({ db: state.db });
+    audit = createAuditWriter({ db: state.db, maxBytes: config.audit.maxBytes });
     sandbox = await Sandbox.create({
       ...options,
       state,
