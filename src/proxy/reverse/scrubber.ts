@@ -4,14 +4,19 @@ import type { SecretReplacement } from './secret-forms.js';
 interface Form {
   find: Buffer;
   replace: Buffer;
-  /**
-   * its longest run of letters and digits, as is and written all in `\uXXXX` (lower and upper
-   * case hex): every spelling holds one of them, since JSON encoders escape letters and digits
-   * all or none (empty = too short to search for)
-   */
-  anchors: Buffer[];
-  /** where the anchor starts in `find` */
+  /** where its anchor starts in `find` */
   anchorAt: number;
+}
+
+/**
+ * A form's longest run of letters and digits, as is and written all in `\uXXXX` (lower and
+ * upper case hex): every spelling of the form holds one of these, since JSON encoders escape
+ * letters and digits all or none. The forms of one key mostly share it (percent-encoding
+ * leaves letters and digits alone), so each is searched for once.
+ */
+interface Anchor {
+  spellings: Buffer[];
+  forms: Form[];
 }
 
 const BACKSLASH = 0x5c;
@@ -57,6 +62,9 @@ function anchorSpellings(run: string): Buffer[] {
  */
 class Matcher {
   readonly #forms: Form[];
+  readonly #anchors = new Map<string, Anchor>();
+  /** forms without a run of four letters or digits: tried at every byte */
+  readonly #unanchored: Form[] = [];
   /** ASCII characters occurring in some form: only their escapes are read as them */
   readonly #chars = new Set<number>();
   readonly #firstBytes = new Set<number>([BACKSLASH]);
@@ -70,12 +78,18 @@ class Matcher {
       const find = fold(r.secret);
       if (find === '' || byFind.has(find)) continue;
       const run = [...find.matchAll(ALNUM)].sort((a, b) => b[0].length - a[0].length)[0];
-      byFind.set(find, {
+      const form = {
         find: Buffer.from(find),
         replace: Buffer.from(fold(r.placeholder)),
-        anchors: run && run[0].length >= 4 ? anchorSpellings(run[0]) : [],
         anchorAt: run ? Buffer.byteLength(find.slice(0, run.index)) : 0,
-      });
+      };
+      byFind.set(find, form);
+      if (!run || run[0].length < 4) this.#unanchored.push(form);
+      else {
+        const anchor = this.#anchors.get(run[0]) ?? { spellings: anchorSpellings(run[0]), forms: [] };
+        anchor.forms.push(form);
+        this.#anchors.set(run[0], anchor);
+      }
     }
     // longest first: where two forms start at one byte, the longer one is replaced whole
     this.#forms = [...byFind.values()].sort((a, b) => b.find.length - a.find.length);
@@ -124,25 +138,23 @@ class Matcher {
   /** Every match in `buf`, leftmost first and not overlapping. */
   #matches(buf: Buffer, final: boolean): { start: number; end: number; form: Form }[] {
     const found: { start: number; end: number; form: Form }[] = [];
-    for (const form of this.#forms) {
-      const starts: number[] = [];
-      if (form.anchors.length > 0) {
-        // the form starts at most MAX_UNIT bytes per character before its anchor
-        for (const anchor of form.anchors) {
-          for (let a = buf.indexOf(anchor); a >= 0; a = buf.indexOf(anchor, a + 1)) {
+    const tryAt = (form: Form, start: number) => {
+      if (buf[start] !== form.find[0] && buf[start] !== BACKSLASH) return;
+      const end = this.#matchAt(buf, start, form, final);
+      if (typeof end === 'number' && end > start) found.push({ start, end, form });
+    };
+    for (const { spellings, forms } of this.#anchors.values()) {
+      for (const spelling of spellings) {
+        for (let a = buf.indexOf(spelling); a >= 0; a = buf.indexOf(spelling, a + 1)) {
+          // a form starts at most MAX_UNIT bytes per character before its anchor
+          for (const form of forms) {
             for (let s = Math.max(0, a - MAX_UNIT * form.anchorAt); s <= a - form.anchorAt; s++)
-              starts.push(s);
+              tryAt(form, s);
           }
         }
-      } else {
-        for (let s = 0; s < buf.length; s++) starts.push(s);
-      }
-      for (const start of starts) {
-        if (buf[start] !== form.find[0] && buf[start] !== BACKSLASH) continue;
-        const end = this.#matchAt(buf, start, form, final);
-        if (typeof end === 'number' && end > start) found.push({ start, end, form });
       }
     }
+    for (const form of this.#unanchored) for (let s = 0; s < buf.length; s++) tryAt(form, s);
     found.sort((a, b) => a.start - b.start || b.end - a.end);
     const kept: typeof found = [];
     for (const m of found) if (m.start >= (kept.at(-1)?.end ?? 0)) kept.push(m);
