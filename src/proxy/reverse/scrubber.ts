@@ -16,6 +16,8 @@ interface Form {
  */
 interface Anchor {
   spellings: Buffer[];
+  /** the spellings as latin1 text, for header values */
+  texts: string[];
   forms: Form[];
 }
 
@@ -65,6 +67,8 @@ class Matcher {
   readonly #anchors = new Map<string, Anchor>();
   /** forms without a run of four letters or digits: tried at every byte */
   readonly #unanchored: Form[] = [];
+  /** the length of the shortest form */
+  readonly #shortest: number;
   /** ASCII characters occurring in some form: only their escapes are read as them */
   readonly #chars = new Set<number>();
   readonly #firstBytes = new Set<number>([BACKSLASH]);
@@ -86,7 +90,12 @@ class Matcher {
       byFind.set(find, form);
       if (!run || run[0].length < 4) this.#unanchored.push(form);
       else {
-        const anchor = this.#anchors.get(run[0]) ?? { spellings: anchorSpellings(run[0]), forms: [] };
+        const spellings = anchorSpellings(run[0]);
+        const anchor = this.#anchors.get(run[0]) ?? {
+          spellings,
+          texts: spellings.map((b) => b.toString('latin1')),
+          forms: [],
+        };
         anchor.forms.push(form);
         this.#anchors.set(run[0], anchor);
       }
@@ -98,10 +107,21 @@ class Matcher {
       for (const b of f.find) if (b < 0x80) this.#chars.add(b);
     }
     this.#window = MAX_UNIT * Math.max(0, ...this.#forms.map((f) => f.find.length));
+    this.#shortest = Math.min(...this.#forms.map((f) => f.find.length));
   }
 
   get empty(): boolean {
     return this.#forms.length === 0;
+  }
+
+  /** False when `text` cannot hold a form (a cheap test for short header text: most is shorter than any key). */
+  mayHold(text: string): boolean {
+    if (text.length < this.#shortest) return false;
+    if (this.#unanchored.length > 0) return true;
+    for (const anchor of this.#anchors.values()) {
+      if (anchor.texts.some((t) => text.includes(t))) return true;
+    }
+    return false;
   }
 
   /**
@@ -212,7 +232,7 @@ export function createSecretScrubber(replacements: readonly SecretReplacement[])
   const values = new Matcher(replacements, false);
   const names = new Matcher(replacements, true);
   const text = (matcher: Matcher, t: string) => {
-    if (matcher.empty) return t;
+    if (matcher.empty || !matcher.mayHold(t)) return t;
     const { parts } = matcher.scan(Buffer.from(t, 'latin1'), true);
     return parts.length === 1 ? t : Buffer.concat(parts).toString('latin1');
   };
