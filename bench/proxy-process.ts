@@ -9,7 +9,7 @@ import { createAuditWriter } from '../src/audit/writer.js';
 import { startProxy, type ProxyDeps } from '../src/proxy/index.js';
 import { openDatabase } from '../src/store/database.js';
 import { createFakeAudit } from '../test/helpers/fake-audit.js';
-import { allowAll } from '../test/helpers/proxy-bench.js';
+import { grantAll } from '../test/helpers/policy.js';
 
 type Input = Pick<ProxyDeps, 'sandboxId' | 'services' | 'credentials' | 'resolve' | 'upstreamCa'> & {
   home?: string;
@@ -21,7 +21,13 @@ const audit = input.home
   ? createAuditWriter({ db: openDatabase({ home: input.home }) })
   : createFakeAudit().sink;
 const proxy = await startProxy(
-  { ...input, authorize: allowAll, audit, logger: { level: 'warn', stream: process.stderr } },
+  {
+    ...input,
+    policy: grantAll(input.services),
+    audit,
+    limits: { requestsPerSecond: 0 }, // the load generator far outruns a sandbox's default rate
+    logger: { level: 'warn', stream: process.stderr },
+  },
   { host: '127.0.0.1', port: 0 },
 );
 console.log(JSON.stringify({ port: proxy.address.port }));

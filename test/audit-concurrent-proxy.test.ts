@@ -5,10 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
 import { createAuditWriter } from '../src/audit/writer.js';
-import type { AuthorizeRequest } from '../src/proxy/types.js';
 import { AuditRecords } from '../src/store/audit-records.js';
 import { openTempDb } from './helpers/audit-db.js';
-import { allowAll, startBench } from './helpers/proxy-bench.js';
+import { grantAll } from './helpers/policy.js';
+import { builtin, startBench } from './helpers/proxy-bench.js';
 
 const N = 200;
 const SERVICES = ['openai', 'anthropic', 'github'] as const;
@@ -22,18 +22,11 @@ function plan(i: number) {
   return { service, kind, body, method: body ? 'POST' : 'GET', path: `/v1/mix/${kind}/${i}` };
 }
 
-/** The policy stand-in: paths under /v1/mix/deny/ are refused. */
-function authorize(req: AuthorizeRequest) {
-  if (req.rawTarget.startsWith('/v1/mix/deny/')) {
-    return {
-      allow: false as const,
-      status: 403,
-      type: 'airlock_policy_denied',
-      message: 'denied by test rule',
-    };
-  }
-  return allowAll(req);
-}
+/** The real policy: every service's endpoint rules allow /v1/mix/ok/* and /v1/mix/fail/*, so /v1/mix/deny/* is refused. */
+const policy = grantAll(
+  SERVICES.map((s) => builtin(s)),
+  { allowEndpoints: SERVICES.flatMap((s) => [`${s}:*:/v1/mix/ok/*`, `${s}:*:/v1/mix/fail/*`]) },
+);
 
 /** Every byte of airlock.db, its WAL and shared-memory file. */
 function rawFiles(home: string): Buffer[] {
@@ -50,7 +43,7 @@ test(`${N} concurrent requests through the real proxy and writer: exactly ${N} r
   const bench = await startBench(t, {
     services: [...SERVICES],
     sandboxId: 'sbx-concurrent',
-    deps: { audit: writer, authorize },
+    deps: { audit: writer, policy },
     // failing paths get a 500; the others an answer that echoes the (real) key header the proxy
     // sent, which its scrubber must turn back into the placeholder on the way out
     handler: (req, res, recorded) => {

@@ -13,7 +13,7 @@ test('when the audit intent cannot be written: 503, and the upstream sees nothin
   });
   assert.equal(res.statusCode, 503);
   const body = (await res.body.json()) as { error: { type: string } };
-  assert.equal(body.error.type, 'airlock_proxy_audit');
+  assert.equal(body.error.type, 'airlock_audit_write');
   assert.equal(bench.upstream.requests.length, 0);
   assert.equal(bench.upstream.connections, 0, 'not even a connection was opened');
 

@@ -35,7 +35,7 @@ function assertAudit503(answer: { status: number; body: unknown }): void {
   assert.equal(answer.status, 503);
   const { error } = answer.body as { error: { type: string; message: string } };
   assert.match(error.type, /^airlock_/);
-  assert.equal(error.type, 'airlock_proxy_audit');
+  assert.equal(error.type, 'airlock_audit_write');
 }
 
 const rowPaths = (db: Db) => db.prepare('SELECT path FROM requests ORDER BY id').pluck().all();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { request } from 'undici';
-import { createProxyLogger } from '../src/proxy/logger.js';
+import { createProxyLogger } from '../src/proxy/core/logger.js';
 import { respond } from './helpers/fake-upstream.js';
 import { canarySecret, startBench } from './helpers/proxy-bench.js';
 

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_TIMEOUTS, loadConfig, parseConfig } from '../src/config/index.js';
+import { z } from 'zod';
+import { ConfigSchema, loadConfig, parseConfig } from '../src/config/index.js';
+import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS } from '../src/proxy/index.js';
 import { AirlockError } from '../src/errors.js';
 import { tempDir } from './helpers/temp-dir.js';
 
@@ -20,9 +22,25 @@ test('an empty config is every default', () => {
   const { config, catalogue } = parseConfig({});
   assert.equal(config.pool, '10.209.0.0/16');
   assert.equal(config.proxyPort, 9090);
-  assert.deepEqual(config.timeouts, DEFAULT_TIMEOUTS);
+  assert.deepEqual(config.timeouts, {}, "the proxy's own defaults apply");
+  assert.deepEqual(config.limits, {}, "the proxy's own defaults apply");
+  assert.equal(config.egress.allowTestRanges, false);
   assert.equal(config.audit.synchronous, 'FULL');
   assert.ok(catalogue.byName('openai'));
+});
+
+test("the defaults the config describes are the proxy's: one definition", () => {
+  const schema = z.toJSONSchema(ConfigSchema, { io: 'input' }) as {
+    properties: Record<string, { properties: Record<string, { description?: string }> }>;
+  };
+  const described = (section: string, field: string) =>
+    Number(/omitted = (\d+)/.exec(schema.properties[section]?.properties[field]?.description ?? '')?.[1]);
+  assert.equal(described('timeouts', 'connectMs'), DEFAULT_TIMEOUTS.connect);
+  assert.equal(described('timeouts', 'headersMs'), DEFAULT_TIMEOUTS.headers);
+  assert.equal(described('timeouts', 'bodyIdleMs'), DEFAULT_TIMEOUTS.bodyIdle);
+  for (const field of Object.keys(DEFAULT_LIMITS) as (keyof typeof DEFAULT_LIMITS)[]) {
+    assert.equal(described('limits', field), DEFAULT_LIMITS[field], field);
+  }
 });
 
 test('a full, valid config parses, custom services join the catalogue', (t) => {
@@ -58,7 +76,7 @@ test('a full, valid config parses, custom services join the catalogue', (t) => {
   const { config, catalogue, path: read } = loadConfig(path, { env: {} });
   assert.equal(read, path);
   assert.equal(config.timeouts.connectMs, 5000);
-  assert.equal(config.timeouts.bodyIdleMs, DEFAULT_TIMEOUTS.bodyIdleMs);
+  assert.equal(config.timeouts.bodyIdleMs, undefined, 'left to the proxy');
   const corp = catalogue.byEnvVar('CORP_TOKEN');
   assert.equal(corp?.name, 'corp');
   assert.deepEqual(corp?.hosts, ['api.corp.example.com']);

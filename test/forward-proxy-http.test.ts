@@ -24,7 +24,7 @@ test('absolute-form HTTP to an allowed host is forwarded with hop-by-hop headers
   assert.equal(seen.headers.host, 'allowed.test');
   assert.equal(seen.headers['proxy-authorization'], undefined);
   assert.equal(seen.headers['proxy-connection'], undefined);
-  assert.deepEqual(bench.dials, [{ ip: '203.0.113.10', port: 80 }]);
+  assert.deepEqual(bench.dials, [{ ip: '127.0.0.1', port: 80 }]);
   assert.equal(bench.audit.intents[0]?.path, '/path/x');
   assert.equal(bench.audit.intents[0]?.query, 'y=1');
 });
@@ -32,19 +32,19 @@ test('absolute-form HTTP to an allowed host is forwarded with hop-by-hop headers
 test('absolute-form refusals: Host mismatch, userinfo, https, credential host, denied host', async (t) => {
   const bench = await startForwardBench(t);
   const cases: [line: string, host: string, status: number, type: string][] = [
-    ['GET http://allowed.test/ HTTP/1.1', 'also-allowed.test', 400, 'airlock_proxy_bad_request'],
-    ['GET http://allowed.test:8080/ HTTP/1.1', 'allowed.test', 400, 'airlock_proxy_bad_request'],
-    ['GET http://user@allowed.test/ HTTP/1.1', 'allowed.test', 400, 'airlock_proxy_bad_request'],
-    ['GET https://allowed.test/ HTTP/1.1', 'allowed.test', 400, 'airlock_proxy_bad_request'],
-    ['GET http://api.openai.com/v1/models HTTP/1.1', 'api.openai.com', 403, 'airlock_proxy_use_base_url'],
-    ['GET http://denied.test/ HTTP/1.1', 'denied.test', 403, 'airlock_proxy_host_denied'],
+    ['GET http://allowed.test/ HTTP/1.1', 'also-allowed.test', 400, 'airlock_bad_request'],
+    ['GET http://allowed.test:8080/ HTTP/1.1', 'allowed.test', 400, 'airlock_bad_request'],
+    ['GET http://user@allowed.test/ HTTP/1.1', 'allowed.test', 400, 'airlock_bad_request'],
+    ['GET https://allowed.test/ HTTP/1.1', 'allowed.test', 400, 'airlock_bad_request'],
+    ['GET http://api.openai.com/v1/models HTTP/1.1', 'api.openai.com', 403, 'airlock_use_base_url'],
+    ['GET http://denied.test/ HTTP/1.1', 'denied.test', 403, 'airlock_policy_denied'],
     [
       'GET http://metadata.test/latest/meta-data/ HTTP/1.1',
       'metadata.test',
       403,
-      'airlock_proxy_forbidden_address',
+      'airlock_forbidden_address',
     ],
-    ['OPTIONS * HTTP/1.1', 'allowed.test', 400, 'airlock_proxy_bad_request'],
+    ['OPTIONS * HTTP/1.1', 'allowed.test', 400, 'airlock_bad_request'],
   ];
   for (const [line, host, status, type] of cases) {
     const res = await rawHttp(bench.port, `${line}\r\nHost: ${host}\r\nConnection: close`);
@@ -68,5 +68,5 @@ test("curl through HTTPS_PROXY reaches an allowed host, and fails with airlock's
   assert.match(denied.stderr, /403/);
   const credential = await curl('https://api.openai.com/v1/models');
   assert.notEqual(credential.code, 0, 'the credential host is refused through the tunnel');
-  assert.deepEqual(bench.dials, [{ ip: '203.0.113.10', port: 443 }], 'only the allowed host was dialled');
+  assert.deepEqual(bench.dials, [{ ip: '127.0.0.1', port: 443 }], 'only the allowed host was dialled');
 });

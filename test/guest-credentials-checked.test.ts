@@ -20,7 +20,7 @@ test('guest credentials: only nothing or this sandbox placeholder passes, and is
     const res = await send('/proxy/openai/v1/models', ['authorization', 'Bearer sk-someone-elses-key']);
     assert.equal(res.statusCode, 403);
     const body = (await res.body.json()) as { error: { type: string; message: string } };
-    assert.equal(body.error.type, 'airlock_proxy_credential');
+    assert.equal(body.error.type, 'airlock_wrong_credential');
     assert.ok(!body.error.message.includes('sk-someone-elses-key'), 'the refused value is not echoed');
     assert.equal(bench.upstream.requests.length, before);
     assert.equal(bench.audit.denials.at(-1)?.status, 403);

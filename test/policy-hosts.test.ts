@@ -8,7 +8,7 @@ const github = policyWith({ profiles: ['github', 'llm-only'] });
 test('host tricks never match an allowed host', () => {
   assert.equal(forwardAllowed(github, 'api.openai.com'), true);
   for (const h of ['api.openai.com.evil.test', 'api.openai.com.', 'API.OpenAI.COM', 'API.OPENAI.COM.']) {
-    const d = evaluate(github, { kind: 'forward', host: h, port: 443, method: 'CONNECT' });
+    const d = evaluate(github, { kind: 'forward', method: 'CONNECT', target: `${h}:443` });
     assert.equal(d.allow, !h.includes('evil'), h);
   }
   for (const h of [

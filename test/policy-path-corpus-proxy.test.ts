@@ -138,10 +138,12 @@ const CORPUS: [target: string, method: string, expected: Expect][] = [
 ];
 
 test('path corpus through the real proxy: only the allowed endpoint reaches the upstream, as checked', async (t) => {
-  const bench = await startPolicyBench(t, {
-    credentials: ['OPENAI_API_KEY'],
-    allowEndpoints: ['openai:POST:/v1/chat/completions'],
-  });
+  const bench = await startPolicyBench(
+    t,
+    { credentials: ['OPENAI_API_KEY'], allowEndpoints: ['openai:POST:/v1/chat/completions'] },
+    // every refusal answered as itself: the rate limits have tests of their own
+    { deps: { limits: { requestsPerSecond: 0, refusalsPerSecond: 0 } } },
+  );
   const port = bench.proxy.address.port;
 
   // positive control: the plain allowed request arrives with exactly that path and the real key

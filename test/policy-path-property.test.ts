@@ -133,7 +133,7 @@ test('property: normalization is idempotent, safe, and agrees with a reference m
       }
       if (!n.ok) {
         assert.equal(decision.allow, false);
-        if (!decision.allow) assert.equal(decision.status, 400);
+        if (!decision.allow) assert.equal(decision.code, 'AIRLOCK_ERR_BAD_REQUEST');
         return;
       }
       accepted++;

@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { isAirlockError } from '../src/errors.js';
 import {
   classifyAddress,
   evaluate,
-  evaluateResolvedAddress,
+  isReachableClass,
   normalizeHost,
   parseIPv4Loose,
-  parseIpLiteral,
 } from '../src/policy/index.js';
+import { createEgressGuard } from '../src/proxy/forward/egress-guard.js';
 import { policyWith } from './helpers/policy.js';
 
 const classOf = (literal: string) => {
-  const ip = parseIpLiteral(literal);
-  assert.ok(ip, `${literal} should parse`);
-  return classifyAddress(ip);
+  const c = classifyAddress(literal);
+  assert.notEqual(c.category, 'invalid', `${literal} should parse`);
+  return { ...c, forbidden: !isReachableClass(c, false) };
 };
 
 test('forbidden addresses, in every spelling', () => {
@@ -72,21 +73,29 @@ test('forbidden addresses, in every spelling', () => {
   assert.equal(classOf('::8.8.8.8').forbidden, true); // deprecated IPv4-compatible form
 });
 
-test('public and documentation addresses (the fake internet) are not forbidden', () => {
+test('public addresses are reachable; the test ranges (the fake internet) only when the config allows them', () => {
   for (const literal of [
     '8.8.8.8',
     '1.1.1.1',
     '172.32.0.1',
     '100.128.0.1',
-    '203.0.113.7',
-    '198.51.100.1',
-    '192.0.2.1',
-    '2001:db8::5',
     '2606:4700::1111',
     '::ffff:8.8.8.8',
     '64:ff9b::808:808',
   ]) {
     assert.equal(classOf(literal).forbidden, false, literal);
+  }
+  for (const literal of [
+    '203.0.113.7',
+    '198.51.100.1',
+    '192.0.2.1',
+    '198.18.0.1',
+    '2001:db8::5',
+    '::ffff:203.0.113.7',
+  ]) {
+    const c = classifyAddress(literal);
+    assert.equal(isReachableClass(c, false), false, `${literal} is shut by default`);
+    assert.equal(isReachableClass(c, true), true, `${literal} opens with egress.allowTestRanges`);
   }
 });
 
@@ -105,9 +114,22 @@ test('odd IPv4 forms are parsed as addresses, never names', () => {
   }
 });
 
-test('the forward proxy refuses forbidden literals even under open; resolved addresses too unless pinned', () => {
+test('the forward proxy refuses forbidden literals even under open; resolved addresses too unless pinned', async () => {
   const open = policyWith({ profiles: ['open'] });
-  for (const host of [
+  const guard = createEgressGuard({
+    resolve: { 'metadata.example.com': '169.254.169.254' },
+    connectTimeout: 1000,
+    localAddresses: () => [],
+    lookup: (name) => Promise.resolve(name === 'api.example.test' ? ['203.0.113.10'] : ['169.254.169.254']),
+  });
+  const refused = async (host: string) => {
+    await assert.rejects(guard.choose(host), (err) => {
+      assert.ok(isAirlockError(err));
+      assert.equal(err.code, 'AIRLOCK_ERR_FORBIDDEN_ADDRESS', host);
+      return true;
+    });
+  };
+  for (const literal of [
     '169.254.169.254',
     '[::ffff:a9fe:a9fe]',
     '[64:ff9b::a9fe:a9fe]',
@@ -117,18 +139,12 @@ test('the forward proxy refuses forbidden literals even under open; resolved add
     '2852039166',
     '0xa9fea9fe',
   ]) {
-    const d = evaluate(open, { kind: 'forward', host, port: 443, method: 'CONNECT' });
-    assert.equal(d.allow, false, host);
-    if (!d.allow) assert.equal(d.type, 'airlock_forbidden_address', host);
+    const d = evaluate(open, { kind: 'forward', method: 'CONNECT', target: `${literal}:443` });
+    assert.ok(d.allow, `${literal}: open allows any host; the address check refuses it`);
+    await refused(d.target.host);
   }
-  assert.equal(
-    evaluate(open, { kind: 'forward', host: '203.0.113.7', port: 443, method: 'CONNECT' }).allow,
-    true,
-  );
-  const meta = parseIpLiteral('169.254.169.254')!;
-  const d = evaluateResolvedAddress('metadata.example.com', meta, false);
-  assert.equal(d.allow, false);
-  if (!d.allow) assert.match(d.message, /metadata/);
-  assert.equal(evaluateResolvedAddress('metadata.example.com', meta, true).allow, true);
-  assert.equal(evaluateResolvedAddress('api.openai.com', parseIpLiteral('203.0.113.10')!, false).allow, true);
+  await refused('metadata.other.test');
+  await assert.rejects(guard.choose('metadata.other.test'), /169\.254\.169\.254.*metadata/);
+  assert.deepEqual(await guard.choose('metadata.example.com'), { ip: '169.254.169.254', pinned: true });
+  await refused('api.example.test'); // a documentation address, and the test ranges are shut
 });

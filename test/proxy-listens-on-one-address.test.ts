@@ -5,13 +5,14 @@ import { isAirlockError } from '../src/errors.js';
 import { startProxy } from '../src/proxy/index.js';
 import type { ProxyDeps } from '../src/proxy/types.js';
 import { createFakeAudit } from './helpers/fake-audit.js';
-import { allowAll, captureLogs } from './helpers/proxy-bench.js';
+import { grantAll } from './helpers/policy.js';
+import { captureLogs } from './helpers/proxy-bench.js';
 
 const deps = (): ProxyDeps => ({
   sandboxId: 'sbx-listen',
+  policy: grantAll([]),
   services: [],
   credentials: {},
-  authorize: allowAll,
   audit: createFakeAudit().sink,
   logger: { stream: captureLogs().stream },
 });

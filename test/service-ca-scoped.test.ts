@@ -4,14 +4,8 @@ import { parseConfig } from '../src/config/load-config.js';
 import { startProxy } from '../src/proxy/index.js';
 import { createFakeAudit } from './helpers/fake-audit.js';
 import { createFakeUpstream } from './helpers/fake-upstream.js';
-import {
-  allowAll,
-  builtin,
-  captureLogs,
-  makeCredentials,
-  onPort,
-  resolveAll,
-} from './helpers/proxy-bench.js';
+import { builtin, captureLogs, makeCredentials, onPort, resolveAll } from './helpers/proxy-bench.js';
+import { grantAll } from './helpers/policy.js';
 import { createTestCa } from './helpers/test-ca.js';
 
 test('a custom service’s caFile is trusted for that service’s hosts only', async (t) => {
@@ -35,9 +29,9 @@ test('a custom service’s caFile is trusted for that service’s hosts only', a
   const proxy = await startProxy(
     {
       sandboxId: 'sbx-ca',
+      policy: grantAll(services),
       services,
       credentials,
-      authorize: allowAll,
       audit: createFakeAudit().sink,
       resolve: resolveAll(services),
       hostCa: { 'llm.corp.test': [ca.caPem] },
@@ -51,7 +45,7 @@ test('a custom service’s caFile is trusted for that service’s hosts only', a
   assert.equal(own.status, 200, 'the service’s own CA verifies its upstream');
   const other = await fetch(`${base}/openai/v1/models`);
   assert.equal(other.status, 502, 'the same CA is not trusted for another service');
-  assert.match(await other.text(), /airlock_proxy_tls|certificate/i);
+  assert.match(await other.text(), /airlock_upstream_tls|certificate/i);
   assert.deepEqual(
     upstream.requests.map((r) => r.headers.host),
     [`llm.corp.test:${upstream.port}`],

@@ -2,16 +2,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildProxy } from '../src/proxy/index.js';
 import { createFakeAudit } from './helpers/fake-audit.js';
-import { allowAll, builtin, captureLogs, makeCredentials } from './helpers/proxy-bench.js';
+import { grantAll } from './helpers/policy.js';
+import { builtin, captureLogs, makeCredentials } from './helpers/proxy-bench.js';
 
 test('an unknown service or route is a 404 JSON error and nothing is forwarded', async (t) => {
   const services = [builtin('openai')];
   const audit = createFakeAudit();
   const app = buildProxy({
     sandboxId: 'sbx-404',
+    policy: grantAll(services),
     services,
     credentials: makeCredentials(services),
-    authorize: allowAll,
     audit: audit.sink,
     resolve: {}, // nothing may be looked up: no request here may leave
     logger: { stream: captureLogs().stream },
@@ -29,7 +30,7 @@ test('an unknown service or route is a 404 JSON error and nothing is forwarded',
     assert.equal(res.statusCode, 404, url);
     assert.match(String(res.headers['content-type']), /^application\/json/);
     const body = res.json<{ error: { type: string; message: string } }>();
-    assert.equal(body.error.type, 'airlock_proxy_unknown_service', url);
+    assert.equal(body.error.type, 'airlock_unknown_service', url);
     assert.equal(typeof body.error.message, 'string');
   }
   assert.equal(audit.intents.length, 0);

@@ -12,7 +12,7 @@ test('an upstream certificate from an untrusted CA is a 502 TLS error', async (t
   const res = await request(`${bench.baseUrl}/proxy/openai/v1/models`);
   assert.equal(res.statusCode, 502);
   const body = (await res.body.json()) as ErrorBody;
-  assert.equal(body.error.type, 'airlock_proxy_tls');
+  assert.equal(body.error.type, 'airlock_upstream_tls');
   assert.equal(bench.upstream.requests.length, 0);
   const [outcome] = await bench.audit.outcomesReached(1);
   assert.equal(outcome?.decision, 'error');
@@ -25,7 +25,7 @@ test('a certificate for another hostname is a 502 TLS error', async (t) => {
   const bench = await startBench(t, { ca, upstream: wrong, services: ['openai'] });
   const res = await request(`${bench.baseUrl}/proxy/openai/v1/models`);
   assert.equal(res.statusCode, 502);
-  assert.equal(((await res.body.json()) as ErrorBody).error.type, 'airlock_proxy_tls');
+  assert.equal(((await res.body.json()) as ErrorBody).error.type, 'airlock_upstream_tls');
   assert.equal(wrong.requests.length, 0);
 });
 
@@ -44,7 +44,7 @@ test('an unreachable upstream is a 502', async (t) => {
   const res = await request(`${bench.baseUrl}/proxy/openai/v1/models`);
   assert.equal(res.statusCode, 502);
   const body = (await res.body.json()) as ErrorBody;
-  assert.equal(body.error.type, 'airlock_proxy_upstream');
+  assert.equal(body.error.type, 'airlock_upstream');
   assert.match(body.error.message, /ECONNREFUSED/);
 });
 
@@ -59,7 +59,7 @@ test('an upstream that never answers is a 504; one that stalls mid-body is cut o
     body: '{}',
   });
   assert.equal(res.statusCode, 504);
-  assert.equal(((await res.body.json()) as ErrorBody).error.type, 'airlock_proxy_timeout');
+  assert.equal(((await res.body.json()) as ErrorBody).error.type, 'airlock_upstream_timeout');
   const [first] = await bench.audit.outcomesReached(1);
   assert.equal(first?.status, 504);
 
@@ -75,5 +75,5 @@ test('an upstream that never answers is a 504; one that stalls mid-body is cut o
   await assert.rejects(stalled.body.text(), 'the guest sees the stream end abnormally');
   const outcomes = await bench.audit.outcomesReached(2);
   assert.equal(outcomes[1]?.decision, 'error');
-  assert.equal(outcomes[1]?.reason, 'airlock_proxy_timeout');
+  assert.equal(outcomes[1]?.reason, 'airlock_upstream_timeout');
 });

@@ -9,10 +9,11 @@ import {
   type RequestRecord,
   type RequestSummary,
 } from '../store/audit-records.js';
+import { AuditSpace, type GapSummary } from '../store/audit-space.js';
 import { openDatabase, SQL_DIR, type Db } from '../store/database.js';
 import { openQueryDatabase, runReadOnly, type QueryResult } from '../store/read-only-query.js';
 
-export type { QueryResult, RequestFilter, RequestRecord, RequestSummary };
+export type { GapSummary, QueryResult, RequestFilter, RequestRecord, RequestSummary };
 export type { RequestDecision } from '../store/audit-records.js';
 
 /** Where the named queries live: `sql/queries/NAME.sql`, shipped with the package. */
@@ -36,6 +37,10 @@ export interface AuditQuery {
   sql(sql: string): QueryResult;
   /** deletes finished rows that started more than `olderThanMs` before `now` */
   prune(olderThanMs: number, now?: number): { before: string; deleted: number };
+  /** what the log could not keep: rows lost to write failures, rows pruned to stay under its cap */
+  gaps(): GapSummary;
+  /** the database file and its WAL, in bytes */
+  diskBytes(): number;
 }
 
 export interface AuditQueryOptions {
@@ -48,6 +53,7 @@ export function createAuditQuery(options: AuditQueryOptions): AuditQuery {
   const { db } = options;
   const dir = options.queriesDir ?? QUERIES_DIR;
   const records = new AuditRecords(db);
+  const space = new AuditSpace(db);
   return {
     list: (filter) => records.list(filter),
     summary: (filter) => records.summary(filter),
@@ -66,6 +72,8 @@ export function createAuditQuery(options: AuditQueryOptions): AuditQuery {
       const before = new Date(now - olderThanMs).toISOString();
       return { before, deleted: records.prune(before) };
     },
+    gaps: () => space.gaps(),
+    diskBytes: () => space.diskBytes(),
   };
 }
 

@@ -1,8 +1,10 @@
 import { AirlockError } from '../errors.js';
 import { AuditRecords, type DeniedRow, type IntentRow, type OutcomeRow } from '../store/audit-records.js';
+import { AuditSpace } from '../store/audit-space.js';
 import type { Db } from '../store/database.js';
 import { createQueryRedactor, DEFAULT_REDACT_PARAMS } from './redact.js';
 import type { AuditEntry, AuditSink, DeniedRequest, RequestIntent, RequestOutcome } from './sink.js';
+import { createSizeCap, DEFAULT_AUDIT_MAX_BYTES } from './size-cap.js';
 
 /** How many rows of each kind one committed transaction held. */
 export interface BatchStats {
@@ -18,8 +20,17 @@ export interface AuditWriterOptions {
   redactParams?: Iterable<string>;
   /** called after each commit (metrics, tests) */
   onCommit?: (batch: BatchStats) => void;
-  /** called when outcomes or denials are given up on; their rows become `unknown` at the next start */
+  /**
+   * called when rows are given up on: outcomes and denials after their retries (their rows
+   * become `unknown` at the next start), intents that could not be committed (the request was
+   * refused, 503). Each loss is also recorded in `audit_gaps` once the log takes writes again.
+   * (omitted = one line on stderr)
+   */
   onError?: (error: AirlockError) => void;
+  /** the cap on the database file plus its WAL, in bytes (omitted = DEFAULT_AUDIT_MAX_BYTES) */
+  maxBytes?: number;
+  /** called after the oldest rows were pruned to stay under the cap (omitted = one line on stderr) */
+  onPrune?: (rows: number, upTo: string | undefined) => void;
   /** attempts for an outcome or denial whose transaction failed (omitted = 3) */
   attempts?: number;
   /** wait before retrying outcomes and denials alone, in ms (omitted = 200) */
@@ -65,6 +76,27 @@ const UNKNOWN_REASON = 'no outcome recorded: airlock stopped before the response
  */
 export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   const records = new AuditRecords(options.db);
+  const space = new AuditSpace(options.db);
+  const onError =
+    options.onError ??
+    ((e: AirlockError) => process.stderr.write(`airlock: audit: ${e.message} [${e.code}]\n`));
+  const maxBytes = options.maxBytes ?? DEFAULT_AUDIT_MAX_BYTES;
+  const cap = createSizeCap({
+    space,
+    maxBytes,
+    transaction: (fn) => records.batch(fn),
+    onPrune:
+      options.onPrune ??
+      ((rows, upTo) =>
+        process.stderr.write(
+          `airlock: audit: pruned the ${rows} oldest rows (started up to ${upTo ?? '?'}) to stay under audit.maxBytes (${maxBytes} bytes)\n`,
+        )),
+  });
+  /** rows given up on since the last commit that could record it */
+  let lost: { rows: number; reason: string } | undefined;
+  const loseRows = (rows: number, error: AirlockError) => {
+    lost = { rows: (lost?.rows ?? 0) + rows, reason: error.message };
+  };
   const redact = createQueryRedactor(options.redactParams ?? DEFAULT_REDACT_PARAMS);
   const maxAttempts = options.attempts ?? 3;
   const retryDelayMs = options.retryDelayMs ?? 200;
@@ -89,7 +121,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     intents = [];
     writes = [];
     waiters = [];
-    if (batch.length > 0 || batchWrites.length > 0) {
+    if (batch.length > 0 || batchWrites.length > 0 || lost) {
       let ids: number[] | undefined;
       try {
         ids = records.batch(() => {
@@ -98,14 +130,31 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
             if (w.kind === 'outcome') records.finish(w.row);
             else records.insertDenied(w.row);
           }
+          if (lost) space.recordGap('lost', lost.rows, lost.reason, new Date().toISOString());
           return inserted;
         });
+        lost = undefined;
       } catch (cause) {
         const error = writeError(cause);
         for (const p of batch) p.reject(error);
+        if (batch.length > 0) {
+          loseRows(batch.length, error);
+          onError(
+            new AirlockError(
+              'AIRLOCK_ERR_AUDIT_WRITE',
+              `${batch.length} request(s) refused with 503, unrecorded: ${error.message}`,
+              { cause: error },
+            ),
+          );
+        }
         retry(batchWrites, error);
       }
       if (ids) {
+        try {
+          cap.enforce();
+        } catch (cause) {
+          onError(writeError(cause));
+        }
         const committed = ids;
         batch.forEach((p, i) => p.resolve(createEntry(committed[i]!)));
         try {
@@ -127,12 +176,12 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     const again = failed.filter((w) => ++w.attempts < maxAttempts && !closed);
     const lost = failed.length - again.length;
     if (lost > 0) {
-      options.onError?.(
+      loseRows(lost, error);
+      onError(
         new AirlockError(
           'AIRLOCK_ERR_AUDIT_WRITE',
           `${lost} audit outcome(s) or denial(s) lost: ${error.message}`,
           {
-            status: 503,
             cause: error,
           },
         ),
@@ -157,9 +206,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
 
   function enqueue(write: PendingWrite): void {
     if (closed) {
-      options.onError?.(
-        new AirlockError('AIRLOCK_ERR_AUDIT_WRITE', `audit ${write.kind} after the writer was closed`),
-      );
+      onError(new AirlockError('AIRLOCK_ERR_AUDIT_WRITE', `audit ${write.kind} after the writer was closed`));
       return;
     }
     writes.push(write);
@@ -182,8 +229,14 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   return {
     intent(request: RequestIntent): Promise<AuditEntry> {
       if (closed) {
+        return Promise.reject(new AirlockError('AIRLOCK_ERR_AUDIT_WRITE', 'the audit writer is closed'));
+      }
+      if (cap.full) {
         return Promise.reject(
-          new AirlockError('AIRLOCK_ERR_AUDIT_WRITE', 'the audit writer is closed', { status: 503 }),
+          new AirlockError(
+            'AIRLOCK_ERR_AUDIT_WRITE',
+            `the audit log is at its size cap (audit.maxBytes = ${maxBytes} bytes) and every row in it is still in flight`,
+          ),
         );
       }
       const row = intentRow(request);
@@ -251,7 +304,6 @@ function writeError(cause: unknown): AirlockError {
     'AIRLOCK_ERR_AUDIT_WRITE',
     `cannot record the request in the audit log (${detail})`,
     {
-      status: 503,
       cause,
       hint: 'free disk space under AIRLOCK_HOME, or find the process holding airlock.db locked',
     },

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openAuditQuery } from '../audit/query.js';
 import { findProgram, runCommand } from '../net/run.js';
 import { installCommand, REQUIRED_TOOLS, type Tool } from '../sandbox/required-tools.js';
 import { airlockHome } from '../config/env-vars.js';
@@ -11,7 +13,9 @@ const HELP = `Usage: airlock doctor [--selftest] [--json]
 
 Checks that this machine can run airlock sandboxes: root / CAP_NET_ADMIN, nf_tables in
 the kernel, the programs airlock drives (nft, ip, bwrap, setpriv, sysctl), cgroups,
-network namespaces, and the Node version. Each failure is printed with its fix.
+network namespaces, the Node version, and that the audit log in AIRLOCK_HOME has lost no
+rows (it names rows pruned to stay under audit.maxBytes). Each failure is printed with its
+fix.
 
 With --selftest it then attacks a real sandbox on this host, as a guest would, and prints
 each attempt with ok or FAIL: direct TCP (v4, v6, other host ports), DNS, a world-writable
@@ -118,7 +122,33 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
     ),
   );
   checks.push(check('state', true, `AIRLOCK_HOME=${airlockHome(env)}`, ''));
+  checks.push(auditCheck(airlockHome(env)));
   return checks;
+}
+
+/** The audit log's gaps: rows lost to write failures fail the check; pruned rows are reported. */
+function auditCheck(home: string): Check {
+  if (!existsSync(join(home, 'airlock.db'))) return check('audit', true, 'no audit log yet', '');
+  let q;
+  try {
+    q = openAuditQuery({ home });
+  } catch (err) {
+    return check('audit', false, `cannot read the audit log: ${String(err)}`, 'run airlock doctor as root');
+  }
+  try {
+    const { lost, pruned, lastLost } = q.gaps();
+    const size = `${(q.diskBytes() / 1024 / 1024).toFixed(1)} MiB`;
+    const prunedNote = pruned > 0 ? `; ${pruned} oldest rows pruned to stay under audit.maxBytes` : '';
+    if (lost === 0) return check('audit', true, `${size}, no rows lost${prunedNote}`, '');
+    return check(
+      'audit',
+      false,
+      `${lost} audit rows lost (last at ${lastLost?.at ?? '?'}: ${lastLost?.reason ?? '?'})${prunedNote}`,
+      'free disk space under AIRLOCK_HOME or lower audit.maxBytes; find a process holding airlock.db locked (docs/audit.md)',
+    );
+  } finally {
+    q.close();
+  }
 }
 
 export const doctorCommand: Command = {

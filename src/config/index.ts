@@ -5,7 +5,6 @@ export { loadConfig, parseConfig, type LoadConfigOptions, type LoadedConfig } fr
 export {
   ConfigSchema,
   DEFAULT_POOL,
-  DEFAULT_TIMEOUTS,
   type AirlockConfig,
   type AirlockConfigInput,
   type CustomProfileConfig,

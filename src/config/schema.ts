@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { parseIPv4Strict, parseIPv6, SERVICE_NAME } from '../policy/index.js';
+import { isIP } from 'node:net';
+import { DEFAULT_AUDIT_MAX_BYTES } from '../audit/size-cap.js';
+import { SERVICE_NAME } from '../policy/index.js';
 import { DEFAULT_PROXY_PORT } from './env-vars.js';
 import { DEFAULT_GRACE_SECONDS, DEFAULT_PIDS, MIN_PIDS, isSize } from './limits.js';
 
@@ -13,13 +15,8 @@ import { DEFAULT_GRACE_SECONDS, DEFAULT_PIDS, MIN_PIDS, isSize } from './limits.
 export { DEFAULT_POOL } from '../net/address-pool.js';
 import { DEFAULT_POOL } from '../net/address-pool.js';
 
-export const DEFAULT_TIMEOUTS = {
-  connectMs: 10_000,
-  // non-streaming calls to reasoning models can think for many minutes before the headers
-  headersMs: 600_000,
-  // an SSE stream may sit idle between events while the model works
-  bodyIdleMs: 600_000,
-} as const;
+const positiveMs = z.number().int().positive();
+const rate = z.number().int().min(0);
 
 const envVarName = z
   .string()
@@ -40,7 +37,8 @@ const secretSource = z
       'must be env:VAR or file:/absolute/path; a literal secret is refused (config files get copied, committed and read by others)',
   });
 
-const isIpLiteral = (s: string) => parseIPv4Strict(s) !== null || parseIPv6(s) !== null;
+/** a plain IPv4 or IPv6 address (no zone id: a pin names one address) */
+const isIpLiteral = (s: string) => isIP(s) !== 0 && !s.includes('%');
 
 const carrier = z
   .discriminatedUnion('kind', [
@@ -199,27 +197,18 @@ export const ConfigSchema = z
       .describe('extra PEM CA files trusted for every upstream, besides the system CAs'),
     timeouts: z
       .strictObject({
-        connectMs: z
-          .number()
-          .int()
-          .positive()
-          .default(DEFAULT_TIMEOUTS.connectMs)
-          .describe('upstream TCP+TLS connect timeout in ms'),
-        headersMs: z
-          .number()
-          .int()
-          .positive()
-          .default(DEFAULT_TIMEOUTS.headersMs)
-          .describe('time from sending a request to the upstream response headers, in ms'),
-        bodyIdleMs: z
-          .number()
-          .int()
-          .positive()
-          .default(DEFAULT_TIMEOUTS.bodyIdleMs)
-          .describe('longest silence between body chunks (e.g. SSE events) in ms'),
+        connectMs: positiveMs.optional().describe('upstream TCP+TLS connect timeout in ms (omitted = 10000)'),
+        headersMs: positiveMs
+          .optional()
+          .describe(
+            'time from sending a request to the upstream response headers, in ms (omitted = 600000: reasoning models think before the headers)',
+          ),
+        bodyIdleMs: positiveMs
+          .optional()
+          .describe('longest silence between body chunks (e.g. SSE events), in ms (omitted = 600000)'),
       })
-      .default(DEFAULT_TIMEOUTS)
-      .describe('proxy time-outs; the defaults suit long LLM streams'),
+      .default({})
+      .describe("proxy time-outs (omitted = the proxy's defaults, which suit long LLM streams)"),
     limits: z
       .strictObject({
         memory: z
@@ -246,17 +235,54 @@ export const ConfigSchema = z
           .min(0)
           .default(DEFAULT_GRACE_SECONDS)
           .describe('seconds a guest has to exit after Ctrl-C or SIGTERM before it is killed'),
+        requestsPerSecond: rate
+          .optional()
+          .describe(
+            'requests per second one sandbox may send; past it the guest gets 429 (omitted = 500; 0 = no limit)',
+          ),
+        requestBurst: rate.optional().describe('requests at once above that rate (omitted = 1000)'),
+        refusalsPerSecond: rate
+          .optional()
+          .describe(
+            'refused requests per second recorded one row each; past it a refusal is answered 429 and counted in one row per second (omitted = 10)',
+          ),
+        refusalBurst: rate
+          .optional()
+          .describe('refusals recorded one row each at once above that rate (omitted = 100)'),
       })
       .default({ pids: DEFAULT_PIDS, graceSeconds: DEFAULT_GRACE_SECONDS })
-      .describe('what each sandbox may use; flags (`--memory`, `--pids`, `--cpus`, `--grace`) override'),
+      .describe(
+        'what each sandbox may use: memory, processes, CPU, and request rates, so one sandbox cannot flood the audit log or its upstreams; flags (`--memory`, `--pids`, `--cpus`, `--grace`) override',
+      ),
+    egress: z
+      .strictObject({
+        allowTestRanges: z
+          .boolean()
+          .default(false)
+          .describe(
+            'let the forward proxy reach the documentation and benchmark ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 198.18.0.0/15, 2001:db8::/32); for test benches',
+          ),
+      })
+      .default({ allowTestRanges: false })
+      .describe(
+        "where the forward proxy may connect: never this host's own addresses, the sandbox pool or internal ranges",
+      ),
     audit: z
       .strictObject({
         synchronous: z
           .enum(['FULL', 'NORMAL'])
           .default('FULL')
           .describe('SQLite synchronous mode: FULL survives power loss, NORMAL only process crashes'),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024 * 1024)
+          .default(DEFAULT_AUDIT_MAX_BYTES)
+          .describe(
+            'cap on the audit database and its WAL in this state directory, in bytes; the oldest finished rows are pruned to stay under it (see docs/audit.md); keep it below the free space there',
+          ),
       })
-      .default({ synchronous: 'FULL' })
+      .default({ synchronous: 'FULL', maxBytes: DEFAULT_AUDIT_MAX_BYTES })
       .describe('audit log settings'),
   })
   .describe('airlock configuration file');

@@ -1,16 +1,19 @@
-import { formatIPv4, type IpAddress } from './ip-address.js';
+import { BlockList } from 'node:net';
+import { intToIpv4 } from '../net/address-pool.js';
+import { formatIp, parseIpLiteral } from './ip-address.js';
 
 /**
- * SSRF address classes, pure. The forward proxy resolves names itself and refuses any
- * address in a forbidden class unless the admin pinned that exact host in config `resolve`.
- *
- * Documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32) are
- * deliberately NOT forbidden: they are never routed on the internet, so reaching them is
- * harmless in production, and the test bench's fake internet lives in them.
+ * Address classes for the forward proxy's egress guard, pure (`net.BlockList` is Node's own
+ * range matcher; it also matches IPv4-mapped IPv6 against IPv4 ranges). Only `public`
+ * addresses are reachable, plus the test ranges (`documentation`, `benchmark`) when the
+ * config allows them: they are never routed on the internet, and the test bench's fake
+ * internet lives in them. The host's own addresses and the sandbox pool are checked by the
+ * proxy at dial time (they are facts of the machine, not of the address).
  */
 export type AddressCategory =
   | 'public'
   | 'documentation'
+  | 'benchmark'
   | 'this-network'
   | 'unspecified'
   | 'loopback'
@@ -19,7 +22,6 @@ export type AddressCategory =
   | 'metadata'
   | 'link-local'
   | 'ietf-reserved'
-  | 'benchmark'
   | 'multicast'
   | 'broadcast'
   | 'reserved'
@@ -27,86 +29,110 @@ export type AddressCategory =
   | 'site-local'
   | 'discard'
   | 'teredo'
-  | 'nat64-local';
+  | 'nat64-local'
+  | 'invalid';
 
 export interface AddressClass {
   category: AddressCategory;
-  forbidden: boolean;
-  /** for IPv6 forms that embed an IPv4 address (IPv4-mapped, NAT64, 6to4): that address */
+  /** for IPv6 forms that embed an IPv4 address (IPv4-mapped, NAT64, 6to4, IPv4-compatible): that address */
   embeddedIPv4?: string;
   /** how it was embedded (omitted = not embedded) */
   via?: 'ipv4-mapped' | 'nat64' | '6to4' | 'ipv4-compatible';
 }
 
-const ALLOWED: ReadonlySet<AddressCategory> = new Set(['public', 'documentation']);
+/** Categories the config may open (`egress.allowTestRanges`); every other non-public one stays shut. */
+export const TEST_CATEGORIES: ReadonlySet<AddressCategory> = new Set(['documentation', 'benchmark']);
 
-/** [network, prefix length, category], most specific first. */
-const V4_RANGES: readonly [string, number, AddressCategory][] = [
-  ['169.254.169.254', 32, 'metadata'],
-  ['255.255.255.255', 32, 'broadcast'],
-  ['0.0.0.0', 8, 'this-network'],
-  ['10.0.0.0', 8, 'private'],
-  ['100.64.0.0', 10, 'cgnat'],
-  ['127.0.0.0', 8, 'loopback'],
-  ['169.254.0.0', 16, 'link-local'],
-  ['172.16.0.0', 12, 'private'],
-  ['192.0.0.0', 24, 'ietf-reserved'],
-  ['192.0.2.0', 24, 'documentation'],
-  ['192.168.0.0', 16, 'private'],
-  ['198.18.0.0', 15, 'benchmark'],
-  ['198.51.100.0', 24, 'documentation'],
-  ['203.0.113.0', 24, 'documentation'],
-  ['224.0.0.0', 4, 'multicast'],
-  ['240.0.0.0', 4, 'reserved'],
+/** [category, ranges], most specific first. */
+const V4: readonly [AddressCategory, readonly (readonly [string, number])[]][] = [
+  ['metadata', [['169.254.169.254', 32]]],
+  ['broadcast', [['255.255.255.255', 32]]],
+  ['this-network', [['0.0.0.0', 8]]],
+  [
+    'private',
+    [
+      ['10.0.0.0', 8],
+      ['172.16.0.0', 12],
+      ['192.168.0.0', 16],
+    ],
+  ],
+  ['cgnat', [['100.64.0.0', 10]]],
+  ['loopback', [['127.0.0.0', 8]]],
+  ['link-local', [['169.254.0.0', 16]]],
+  [
+    'documentation',
+    [
+      ['192.0.2.0', 24],
+      ['198.51.100.0', 24],
+      ['203.0.113.0', 24],
+    ],
+  ],
+  ['ietf-reserved', [['192.0.0.0', 24]]],
+  ['benchmark', [['198.18.0.0', 15]]],
+  ['multicast', [['224.0.0.0', 4]]],
+  ['reserved', [['240.0.0.0', 4]]],
 ];
 
-function v4Network(text: string): number {
-  return text.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+const V6: readonly [AddressCategory, readonly (readonly [string, number])[]][] = [
+  ['unspecified', [['::', 128]]],
+  ['loopback', [['::1', 128]]],
+  ['nat64-local', [['64:ff9b:1::', 48]]],
+  ['documentation', [['2001:db8::', 32]]],
+  ['teredo', [['2001::', 32]]],
+  ['discard', [['100::', 64]]],
+  ['unique-local', [['fc00::', 7]]],
+  ['link-local', [['fe80::', 10]]],
+  ['site-local', [['fec0::', 10]]],
+  ['multicast', [['ff00::', 8]]],
+];
+
+function table(family: 'ipv4' | 'ipv6', rows: typeof V4): [AddressCategory, BlockList][] {
+  return rows.map(([category, ranges]) => {
+    const list = new BlockList();
+    for (const [net, prefix] of ranges) list.addSubnet(net, prefix, family);
+    return [category, list];
+  });
 }
 
-const V4_TABLE = V4_RANGES.map(([net, prefix, category]) => ({
-  base: v4Network(net),
-  size: 2 ** (32 - prefix),
-  category,
-}));
+const V4_TABLE = table('ipv4', V4);
+const V6_TABLE = table('ipv6', V6);
+/** global unicast: every IPv6 address outside it is unassigned or special */
+const GLOBAL_UNICAST = new BlockList();
+GLOBAL_UNICAST.addSubnet('2000::', 3, 'ipv6');
 
-function classifyV4(value: number): AddressCategory {
-  for (const r of V4_TABLE) if (value >= r.base && value < r.base + r.size) return r.category;
-  return 'public';
-}
-
-function make(category: AddressCategory, extra: Partial<AddressClass> = {}): AddressClass {
-  return { category, forbidden: !ALLOWED.has(category), ...extra };
+function classifyV4(ip: string): AddressCategory {
+  return V4_TABLE.find(([, list]) => list.check(ip, 'ipv4'))?.[0] ?? 'public';
 }
 
 function embedded(words: readonly number[], at: number, via: AddressClass['via']): AddressClass {
-  const value = (words[at]! * 0x10000 + words[at + 1]!) >>> 0;
-  const inner = classifyV4(value);
-  return make(inner, { embeddedIPv4: formatIPv4(value), via });
+  const v4 = intToIpv4((words[at]! * 0x10000 + words[at + 1]!) >>> 0);
+  return { category: classifyV4(v4), embeddedIPv4: v4, via };
 }
 
-/** Decides whether the forward proxy may connect to `ip`. */
-export function classifyAddress(ip: IpAddress): AddressClass {
-  if (ip.version === 4) return make(classifyV4(ip.value));
+/** The class of an IP literal (any form `parseIpLiteral` reads); `invalid` when it is none. */
+export function classifyAddress(literal: string): AddressClass {
+  const ip = parseIpLiteral(literal);
+  if (!ip) return { category: 'invalid' };
+  if (ip.version === 4) return { category: classifyV4(formatIp(ip)) };
   const w = ip.words;
   const zeroes = (from: number, to: number) => w.slice(from, to).every((x) => x === 0);
   if (zeroes(0, 5) && w[5] === 0xffff) return embedded(w, 6, 'ipv4-mapped');
-  if (zeroes(0, 8)) return make('unspecified');
-  if (zeroes(0, 7) && w[7] === 1) return make('loopback');
-  // ::a.b.c.d (deprecated IPv4-compatible) — classify what it embeds, and never allow it
-  if (zeroes(0, 6)) return { ...embedded(w, 6, 'ipv4-compatible'), forbidden: true };
+  // ::a.b.c.d (deprecated IPv4-compatible); `::` and `::1` are in the table
+  if (zeroes(0, 6) && w[6] !== 0) return embedded(w, 6, 'ipv4-compatible');
+  if (zeroes(0, 7) && w[7]! > 1) return embedded(w, 6, 'ipv4-compatible');
   if (w[0] === 0x64 && w[1] === 0xff9b && zeroes(2, 6)) return embedded(w, 6, 'nat64');
-  if (w[0] === 0x64 && w[1] === 0xff9b && w[2] === 1) return make('nat64-local');
   if (w[0] === 0x2002) return embedded(w, 1, '6to4');
-  if (w[0] === 0x2001 && w[1] === 0x0db8) return make('documentation');
-  if (w[0] === 0x2001 && w[1] === 0) return make('teredo');
-  if (w[0] === 0x0100 && zeroes(1, 4)) return make('discard');
-  const top = w[0]!;
-  if ((top & 0xfe00) === 0xfc00) return make('unique-local');
-  if ((top & 0xffc0) === 0xfe80) return make('link-local');
-  if ((top & 0xffc0) === 0xfec0) return make('site-local');
-  if ((top & 0xff00) === 0xff00) return make('multicast');
-  // everything outside 2000::/3 (global unicast) is unassigned or special
-  if ((top & 0xe000) !== 0x2000) return make('reserved');
-  return make('public');
+  const text = formatIp(ip);
+  const hit = V6_TABLE.find(([, list]) => list.check(text, 'ipv6'));
+  if (hit) return { category: hit[0] };
+  return { category: GLOBAL_UNICAST.check(text, 'ipv6') ? 'public' : 'reserved' };
+}
+
+/**
+ * May the forward proxy connect to an address of this class? Public ones, and the test
+ * ranges when `allowTestRanges`. The deprecated IPv4-compatible form (`::a.b.c.d`) never.
+ */
+export function isReachableClass(c: AddressClass, allowTestRanges: boolean): boolean {
+  if (c.via === 'ipv4-compatible') return false;
+  return c.category === 'public' || (allowTestRanges && TEST_CATEGORIES.has(c.category));
 }

@@ -1,5 +1,5 @@
+import { parse as parseDomain } from 'tldts';
 import { endsInNumber, formatIp, parseIpLiteral, type IpAddress } from './ip-address.js';
-import { PUBLIC_SUFFIXES } from './public-suffixes.js';
 
 /**
  * Host names and host patterns, pure. Matching is on the canonical form: ASCII, lowercase,
@@ -54,8 +54,9 @@ export type PatternResult = { ok: true; pattern: HostPattern } | { ok: false; re
 
 /**
  * Parses `api.example.com` or `*.example.com`. Patterns broader than one registrable domain
- * (`*`, `**`, `*.*`, `*.com`, `*.co.uk`, `*.github.io`) and wildcards anywhere but a whole
- * leftmost label are refused.
+ * (`*`, `**`, `*.*`, `*.com`, `*.co.uk`, `*.github.io`: the full Public Suffix List, ICANN
+ * and private sections, from `tldts`) and wildcards anywhere but a whole leftmost label are
+ * refused.
  */
 export function parseHostPattern(text: string): PatternResult {
   if (!text.includes('*')) {
@@ -71,7 +72,8 @@ export function parseHostPattern(text: string): PatternResult {
   const h = normalizeHost(text.slice(2));
   if (!h.ok) return { ok: false, reason: `"${text}": ${h.reason}` };
   if (h.ip) return { ok: false, reason: `"${text}": wildcards apply to names, not IP addresses` };
-  if (!h.host.includes('.') || PUBLIC_SUFFIXES.has(h.host)) {
+  // `domain` is null when the name is itself a public suffix (or a single label)
+  if (!h.host.includes('.') || parseDomain(h.host, { allowPrivateDomains: true }).domain === null) {
     return {
       ok: false,
       reason: `"${text}" is broader than one registrable domain ("${h.host}" is a public suffix); name the domain, e.g. *.example.${h.host}`,

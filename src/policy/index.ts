@@ -1,6 +1,20 @@
 /** The policy module: pure data and decisions, no I/O. */
-export { classifyAddress, type AddressCategory, type AddressClass } from './address-class.js';
-export { parseAuthority, type AuthorityResult } from './authority.js';
+export {
+  classifyAddress,
+  isReachableClass,
+  TEST_CATEGORIES,
+  type AddressCategory,
+  type AddressClass,
+} from './address-class.js';
+export {
+  hostHeaderMatches,
+  parseAbsoluteTarget,
+  parseAuthority,
+  parseConnectTarget,
+  type AuthorityResult,
+  type ForwardTarget,
+  type TargetResult,
+} from './authority.js';
 export {
   globMatches,
   parseEndpointFlag,
@@ -13,11 +27,15 @@ export {
 } from './endpoint-rules.js';
 export {
   evaluate,
-  evaluateResolvedAddress,
   FORWARD_PORTS,
   type Decision,
-  type DenialType,
+  type Denial,
+  type DenialCode,
+  type ForwardAllowed,
+  type ForwardRequest,
   type PolicyRequest,
+  type ServiceAllowed,
+  type ServiceRequest,
 } from './evaluate.js';
 export {
   formatHostPattern,
@@ -32,7 +50,6 @@ export {
   endsInNumber,
   formatIp,
   parseIPv4Loose,
-  parseIPv4Strict,
   parseIPv6,
   parseIpLiteral,
   type IpAddress,

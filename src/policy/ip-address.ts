@@ -1,22 +1,16 @@
 /**
- * IP literal parsing, pure. Two IPv4 parsers: `parseIPv4Strict` (dotted quad, for config
- * values) and `parseIPv4Loose`, which accepts the odd forms the WHATWG URL parser and
- * inet_aton accept (`2852039166`, `0xa9fea9fe`, `0251.0376.0251.0376`, `127.1`) so that such
- * hosts are recognised as addresses and classified, never resolved as names.
+ * IP literal parsing, pure. Dotted quads are read by the one strict IPv4 helper
+ * (`ipv4ToInt` in net/address-pool); `parseIPv4Loose` accepts the odd forms the WHATWG URL
+ * parser and inet_aton accept (`2852039166`, `0xa9fea9fe`, `0251.0376.0251.0376`, `127.1`) so
+ * that such hosts are recognised as addresses and classified, never resolved as names.
  */
-import { ipv4ToInt } from '../net/address-pool.js';
+import { intToIpv4, ipv4ToInt } from '../net/address-pool.js';
 
 export type IpAddress =
   /** `value` is the address as an unsigned 32-bit integer */
   | { version: 4; value: number }
   /** `words` are the eight 16-bit groups */
   | { version: 6; words: readonly number[] };
-
-/** `a.b.c.d` with decimal octets 0–255 and no leading zeros; null otherwise. */
-export function parseIPv4Strict(text: string): IpAddress | null {
-  const value = ipv4ToInt(text);
-  return value === null ? null : { version: 4, value };
-}
 
 /** One part of a loose IPv4 address: decimal, `0x` hex, or leading-zero octal; null if invalid. */
 function parseLoosePart(part: string): number | null {
@@ -75,9 +69,9 @@ export function parseIPv6(text: string): IpAddress | null {
     for (let i = 0; i < groups.length; i++) {
       const g = groups[i]!;
       if (i === groups.length - 1 && g.includes('.')) {
-        const v4 = parseIPv4Strict(g);
-        if (!v4 || v4.version !== 4) return null;
-        out.push(v4.value >>> 16, v4.value & 0xffff);
+        const v4 = ipv4ToInt(g);
+        if (v4 === null) return null;
+        out.push(v4 >>> 16, v4 & 0xffff);
       } else if (/^[0-9a-fA-F]{1,4}$/.test(g)) out.push(parseInt(g, 16));
       else return null;
     }
@@ -99,13 +93,9 @@ export function parseIpLiteral(host: string): IpAddress | null {
   return endsInNumber(host) ? parseIPv4Loose(host) : null;
 }
 
-export function formatIPv4(value: number): string {
-  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
-}
-
 /** Canonical text (RFC 5952 for IPv6: lowercase, longest zero run compressed). */
 export function formatIp(ip: IpAddress): string {
-  if (ip.version === 4) return formatIPv4(ip.value);
+  if (ip.version === 4) return intToIpv4(ip.value);
   const w = ip.words;
   let bestStart = -1;
   let bestLen = 1;

@@ -2,76 +2,93 @@ import { METHODS, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
-  type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   type RawServerDefault,
 } from 'fastify';
-import { isAirlockError } from '../errors.js';
-import { createConnectHandler } from './connect-tunnel.js';
-import { createUpstreamDispatcher } from './dispatcher.js';
-import { createEgressGuard } from './egress-guard.js';
-import type { ForwardContext } from './forward-context.js';
-import { createForwardHttpHandler } from './forward-http.js';
-import { createProxyServer } from './proxy-server.js';
-import { createProxyLogger } from './logger.js';
-import { errorType, sendAirlockError, sendError } from './proxy-error.js';
-import { createReverseHandler } from './reverse-route.js';
-import type { ProxyDeps, ProxyTimeouts } from './types.js';
-
-/** Defaults fit long LLM calls: a slow first token, then quiet stretches inside an SSE stream. */
-export const DEFAULT_TIMEOUTS: Required<ProxyTimeouts> = {
-  connect: 10_000,
-  headers: 10 * 60_000,
-  bodyIdle: 5 * 60_000,
-  clientHeaders: 30_000,
-  clientRequest: 15 * 60_000,
-};
+import { AirlockError } from '../errors.js';
+import { createClientErrorHandler } from './core/client-error.js';
+import type { ProxyContext } from './core/context.js';
+import { createProxyLogger } from './core/logger.js';
+import { createProxyServer } from './core/proxy-server.js';
+import { splitTarget } from './core/query.js';
+import { createRefusals } from './core/refusals.js';
+import { failOnBug, httpPort } from './core/reply-port.js';
+import { DEFAULT_TIMEOUTS, withDefaults } from './core/defaults.js';
+import { createAbsoluteFormHandler } from './forward/absolute-form.js';
+import { createConnectHandler } from './forward/connect.js';
+import { createEgressGuard } from './forward/egress-guard.js';
+import { createForwardDispatcher } from './forward/forward-dispatcher.js';
+import { createReverseRoute } from './reverse/reverse-route.js';
+import { createServiceDispatcher } from './reverse/service-dispatcher.js';
+import type { ProxyDeps } from './types.js';
 
 /**
  * One sandbox's proxy as a fastify app, not yet listening (tests use `inject`; `startProxy`
  * binds it to the gateway). The reverse route is a fastify route; the forward proxy
- * (absolute-form and CONNECT) sits beside it on the same server. Bodies are never parsed: the
- * `*` parser hands the raw stream on, so there is no body limit to hit and nothing is buffered.
+ * (absolute-form and CONNECT) sits beside it on the same server. Every transport hands its
+ * reply port to the one exchange (core/exchange.ts), and every refusal goes through the one
+ * refusal path (core/refusals.ts), parser-level ones included. Bodies are never parsed or
+ * buffered: handlers take over the raw request and response.
  */
 export function buildProxy(deps: ProxyDeps): FastifyInstance {
-  const timeouts = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
+  const timeouts = withDefaults(DEFAULT_TIMEOUTS, deps.timeouts);
   const logger = createProxyLogger(deps.logger);
-  const dispatcher = createUpstreamDispatcher({
-    resolve: deps.resolve ?? {},
-    upstreamCa: deps.upstreamCa ?? [],
-    hostCa: deps.hostCa ?? {},
-    connectTimeout: timeouts.connect,
-    headersTimeout: timeouts.headers,
-    bodyTimeout: timeouts.bodyIdle,
-  });
-
-  const forwardContext: ForwardContext = {
+  const resolve = deps.resolve ?? {};
+  const egress = createEgressGuard({ ...deps.egress, resolve, connectTimeout: timeouts.connect });
+  const ctx: ProxyContext = {
     deps,
+    policy: deps.policy,
+    audit: deps.audit,
     logger,
     timeouts,
-    guard: createEgressGuard({
-      forward: deps.forwardProxy,
-      resolve: deps.resolve ?? {},
-      services: deps.services,
-      credentials: deps.credentials,
+    refusals: createRefusals({ sandboxId: deps.sandboxId, audit: deps.audit, logger, limits: deps.limits }),
+    egress,
+    serviceDispatcher: createServiceDispatcher({
+      resolve,
+      upstreamCa: deps.upstreamCa ?? [],
+      hostCa: deps.hostCa ?? {},
+      connectTimeout: timeouts.connect,
+      headersTimeout: timeouts.headers,
+      bodyTimeout: timeouts.bodyIdle,
     }),
+    forwardDispatcher: createForwardDispatcher({
+      guard: egress,
+      resolve,
+      headersTimeout: timeouts.headers,
+      bodyTimeout: timeouts.bodyIdle,
+    }),
+  };
+  const { refusals } = ctx;
+  const reverse = createReverseRoute(ctx);
+  /** Answers a request fastify itself could not route or read, through the one refusal path. */
+  const refuseRaw = (request: FastifyRequest, reply: FastifyReply, error: AirlockError) => {
+    reply.hijack();
+    const [path, query] = splitTarget(request.raw.url ?? '');
+    const refused = { method: request.raw.method ?? '-', host: '', path, startedAt: Date.now() };
+    refusals.refuse(httpPort(request.raw, reply.raw), error, query ? { ...refused, query } : refused);
   };
 
   const app: FastifyInstance = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     loggerInstance: logger,
     // fastify's request logs include the URL (and so a query); the proxy logs its own summaries
     logController: new LogController({ disableRequestLogging: true }),
-    serverFactory: (reverse) =>
+    serverFactory: (handler) =>
       createProxyServer({
         timeouts,
-        reverse,
-        forward: createForwardHttpHandler(forwardContext),
-        connect: createConnectHandler(forwardContext),
+        reverse: handler,
+        forward: createAbsoluteFormHandler(ctx),
+        connect: createConnectHandler(ctx),
       }),
-    return503OnClosing: true,
+    clientErrorHandler: createClientErrorHandler(refusals),
     forceCloseConnections: true, // closing a sandbox ends its streams now, not when they finish
-    frameworkErrors(err, _request, reply) {
-      sendError(reply, 400, errorType('AIRLOCK_ERR_PROXY_BAD_REQUEST'), `malformed request (${err.code})`);
+    frameworkErrors(err, request, reply) {
+      refuseRaw(
+        request,
+        reply,
+        new AirlockError('AIRLOCK_ERR_BAD_REQUEST', `malformed request (${err.code})`),
+      );
     },
   });
 
@@ -86,28 +103,28 @@ export function buildProxy(deps: ProxyDeps): FastifyInstance {
       app.addHttpMethod(method, { hasBody: true });
     }
   }
-  app.all('/proxy/*', createReverseHandler({ deps, dispatcher, logger }));
-  app.setNotFoundHandler((_request, reply) => {
-    sendError(
+  app.all('/proxy/*', (request, reply) => {
+    reply.hijack();
+    const port = httpPort(request.raw, reply.raw);
+    reverse(port, request.raw).catch(failOnBug(port, logger));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    refuseRaw(
+      request,
       reply,
-      404,
-      errorType('AIRLOCK_ERR_PROXY_UNKNOWN_SERVICE'),
-      'no such route; use the base-URL variables airlock set (/proxy/<service>/…)',
+      new AirlockError(
+        'AIRLOCK_ERR_UNKNOWN_SERVICE',
+        'no such route; use the base-URL variables airlock set (/proxy/<service>/…)',
+      ),
     );
   });
-  app.setErrorHandler((err: FastifyError, _request, reply) => {
-    if (isAirlockError(err)) return sendAirlockError(reply, err);
-    const status = typeof err.statusCode === 'number' && err.statusCode < 500 ? 400 : 500;
-    if (status === 500) logger.error({ code: err.code }, 'internal proxy error');
-    sendError(
-      reply,
-      status,
-      errorType(status === 400 ? 'AIRLOCK_ERR_PROXY_BAD_REQUEST' : 'AIRLOCK_ERR_PROXY_UPSTREAM'),
-      status === 400 ? `malformed request (${err.code ?? 'bad request'})` : 'internal proxy error',
-    );
+  app.setErrorHandler((err, request, reply) => {
+    logger.error({ err }, 'internal proxy error');
+    refuseRaw(request, reply, new AirlockError('AIRLOCK_ERR_INTERNAL', 'internal proxy error'));
   });
   app.addHook('onClose', async () => {
-    await dispatcher.close();
+    refusals.flush();
+    await Promise.all([ctx.serviceDispatcher.close(), ctx.forwardDispatcher.close()]);
   });
   return app;
 }

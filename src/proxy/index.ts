@@ -1,14 +1,15 @@
 /** The proxy's public surface: what the sandbox (and tests) may use. */
-export { buildProxy, DEFAULT_TIMEOUTS } from './build-proxy.js';
+export { buildProxy } from './build-proxy.js';
 export { startProxy, type ListenOptions, type RunningProxy } from './start-proxy.js';
-export { guestVariables, proxyVariables } from './guest-variables.js';
-export { makePlaceholder } from './placeholder.js';
-export { createSecretScrubber, type SecretReplacement } from './scrubber.js';
+export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS } from './core/defaults.js';
+export { guestVariables, proxyVariables } from './reverse/guest-variables.js';
+export { makePlaceholder } from './reverse/placeholder.js';
+export { createSecretScrubber, type SecretScrubber } from './reverse/scrubber.js';
+export { secretForms, type SecretReplacement } from './reverse/secret-forms.js';
 export type {
-  AuthorizeDecision,
-  AuthorizeRequest,
-  ForwardProxyDeps,
+  EgressOptions,
   ProxyDeps,
+  ProxyLimits,
   ProxyLoggerOptions,
   ProxyTimeouts,
   ServiceCredential,

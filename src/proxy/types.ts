@@ -1,7 +1,7 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import type { AuditSink, LlmUsage } from '../audit/sink.js';
 import type { Service } from '../catalogue/service.js';
+import type { SandboxPolicy } from '../policy/index.js';
 
 /** A granted credential: the real value (memory only) and the guest's stand-in for it. */
 export interface ServiceCredential {
@@ -13,21 +13,6 @@ export interface ServiceCredential {
   placeholder: string;
 }
 
-/** What the injected policy hook is asked about one reverse-proxied request. */
-export interface AuthorizeRequest {
-  /** catalogue service name from `/proxy/<service>/…` */
-  service: string;
-  /** the request method token, exactly as received */
-  method: string;
-  /** the raw request target after `/proxy/<service>` (path and query, undecoded; may be empty) */
-  rawTarget: string;
-  headers: IncomingHttpHeaders;
-}
-
-/** The policy's answer; the proxy forwards exactly `path` (normalized path + query). */
-export type AuthorizeDecision =
-  { allow: true; path: string } | { allow: false; status: number; type: string; message: string };
-
 /** Reads LLM usage from a response as it streams by (never buffering it all). */
 export interface UsageReader {
   write(chunk: Buffer): void;
@@ -38,14 +23,44 @@ export interface UsageReader {
 export interface ProxyTimeouts {
   /** TCP + TLS connect to the upstream (omitted = 10 s) */
   connect?: number;
-  /** from sending the request to the upstream's response headers (omitted = 10 minutes: slow LLM first tokens) */
+  /** from sending the request to the upstream's response headers (omitted = 10 minutes: reasoning models think before the headers) */
   headers?: number;
-  /** idle time between two upstream body chunks (omitted = 5 minutes: quiet SSE streams) */
+  /** idle time between two upstream body chunks, or in a tunnel (omitted = 10 minutes: quiet SSE streams) */
   bodyIdle?: number;
   /** the guest must send all request headers within this (omitted = 30 s; slowloris guard) */
   clientHeaders?: number;
   /** the guest must send the whole request, body included, within this (omitted = 15 minutes) */
   clientRequest?: number;
+}
+
+/** Per-sandbox rates (token buckets: a sustained rate per second and a burst); 0 = no limit. */
+export interface ProxyLimits {
+  /** requests per second, of any kind; past it the guest gets 429 (omitted = 500) */
+  requestsPerSecond?: number;
+  /** requests at once above the rate (omitted = 1000) */
+  requestBurst?: number;
+  /** refused requests recorded one row each per second; past it a refusal is answered 429 and folded into one row per second (omitted = 10) */
+  refusalsPerSecond?: number;
+  /** refusals recorded one row each at once above the rate (omitted = 100) */
+  refusalBurst?: number;
+}
+
+/**
+ * Where the forward proxy (`HTTP_PROXY`/`HTTPS_PROXY`) may connect. It never connects to this
+ * host's own addresses, the sandbox pool, or a loopback, private, link-local or other internal
+ * address, unless the admin pinned that host in `resolve`.
+ */
+export interface EgressOptions {
+  /** let the forward proxy reach the documentation and benchmark ranges (test benches; omitted = false) */
+  allowTestRanges?: boolean;
+  /** the sandbox address pool, an IPv4 CIDR; never dialled (omitted = only the address classes apply) */
+  pool?: string;
+  /** every address of a hostname (tests; omitted = the system resolver) */
+  lookup?: (hostname: string) => Promise<string[]>;
+  /** opens a TCP connection to a checked address (tests; omitted = net.connect) */
+  dial?: (ip: string, port: number) => Promise<Socket>;
+  /** the host's own addresses (tests; omitted = every interface address, read at each check) */
+  localAddresses?: () => string[];
 }
 
 export interface ProxyLoggerOptions {
@@ -55,32 +70,16 @@ export interface ProxyLoggerOptions {
   stream?: NodeJS.WritableStream;
 }
 
-/**
- * The forward proxy (`HTTP_PROXY`/`HTTPS_PROXY`: absolute-form HTTP and `CONNECT`) for hosts
- * without credentials. Every network decision is a hook, so tests inject a resolver and a
- * dialer and no packet can leave the machine.
- */
-export interface ForwardProxyDeps {
-  /** may the guest reach `host` (lowercase, no trailing dot) on `port` (the profiles decide) */
-  allowHost(host: string, port: number): boolean;
-  /** addresses never dialled unless the admin pinned the host in `resolve` (SSRF guard) */
-  isForbiddenAddress(ip: string): boolean;
-  /** every address of a hostname (omitted = the system resolver) */
-  lookup?(hostname: string): Promise<string[]>;
-  /** opens a TCP connection to a checked address (omitted = net.connect) */
-  dial?(ip: string, port: number): Promise<Duplex>;
-}
-
 /** Everything one sandbox's proxy needs; the sandbox builds it (the proxy never imports sandbox/). */
 export interface ProxyDeps {
   /** the sandbox this listener belongs to (its identity in the audit log) */
   sandboxId: string;
-  /** the services this sandbox may use */
+  /** the sandbox's composed policy: every request, reverse or forward, is decided by `evaluate` */
+  policy: SandboxPolicy;
+  /** the upstreams of the services the policy grants, by name */
   services: readonly Service[];
   /** per granted service name */
   credentials: Readonly<Record<string, ServiceCredential>>;
-  /** the policy hook: may this request go out, and which exact path */
-  authorize(request: AuthorizeRequest): AuthorizeDecision;
   audit: AuditSink;
   /** hostname → IP to connect to instead of asking DNS; SNI and Host stay the hostname (like curl --resolve) */
   resolve?: Readonly<Record<string, string>>;
@@ -89,10 +88,10 @@ export interface ProxyDeps {
   /** extra PEM CAs trusted for one upstream hostname only (omitted = none) */
   hostCa?: Readonly<Record<string, readonly string[]>>;
   timeouts?: ProxyTimeouts;
+  limits?: ProxyLimits;
+  egress?: EgressOptions;
   /** omitted = info to stdout */
   logger?: ProxyLoggerOptions;
-  /** the forward proxy (omitted = absolute-form requests and CONNECT are refused) */
-  forwardProxy?: ForwardProxyDeps;
   /** usage extraction hook (omitted or returning undefined = no usage recorded) */
   usageTap?(
     service: Service,

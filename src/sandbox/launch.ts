@@ -16,7 +16,6 @@ import {
   type RunningProxy,
   type ServiceCredential,
 } from '../proxy/index.js';
-import { createAuthorizer, forwardPolicy } from './proxy-policy.js';
 import { Sandbox, type SandboxOptions } from './sandbox.js';
 import { assertRoot } from './privileges.js';
 import { openState, type State } from './state.js';
@@ -102,7 +101,7 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
   let sandbox: Sandbox | undefined;
   let proxy: RunningProxy | undefined;
   try {
-    audit = createAuditWriter({ db: state.db });
+    audit = createAuditWriter({ db: state.db, maxBytes: config.audit.maxBytes });
     sandbox = await Sandbox.create({
       ...options,
       state,
@@ -138,9 +137,9 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
     proxy = await startProxy(
       {
         sandboxId: sandbox.id,
+        policy,
         services,
         credentials,
-        authorize: createAuthorizer(policy),
         audit,
         resolve: config.resolve,
         upstreamCa,
@@ -150,7 +149,8 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
           headers: config.timeouts.headersMs,
           bodyIdle: config.timeouts.bodyIdleMs,
         },
-        forwardProxy: forwardOn ? forwardPolicy(policy) : undefined,
+        limits: config.limits,
+        egress: { pool: config.pool, allowTestRanges: config.egress.allowTestRanges },
         logger: { level: env[ENV.logLevel] ?? 'warn', stream: options.logStream ?? process.stderr },
         usageTap: (service, headers) =>
           service.usageFormat

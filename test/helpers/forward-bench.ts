@@ -1,37 +1,18 @@
-import {
-  BlockList,
-  connect,
-  type Socket,
-  createServer as createTcpServer,
-  isIP,
-  type Server,
-} from 'node:net';
-import type { Duplex } from 'node:stream';
+import { connect, createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { guestVariables, proxyVariables, startProxy, type RunningProxy } from '../../src/proxy/index.js';
-import type { ForwardProxyDeps } from '../../src/proxy/types.js';
+import type { EgressOptions } from '../../src/proxy/types.js';
+import type { SandboxPolicy } from '../../src/policy/index.js';
 import { createFakeAudit, type FakeAudit } from './fake-audit.js';
 import { createFakeUpstream, type FakeUpstream, type RecordedRequest } from './fake-upstream.js';
-import { allowAll, builtin, captureLogs, makeCredentials } from './proxy-bench.js';
+import { grantAll } from './policy.js';
+import { builtin, captureLogs, makeCredentials } from './proxy-bench.js';
 import { createTestCa, type TestCa } from './test-ca.js';
 
 type After = { after(fn: () => unknown): void };
 
-/**
- * A stand-in for the policy's SSRF guard: loopback, private, link-local (metadata), CGNAT,
- * multicast, unspecified, ULA, and the NAT64 prefix. IPv4-mapped IPv6 matches the IPv4 rules.
- */
-export function testForbiddenAddress(ip: string): boolean {
-  const list = new BlockList();
-  for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) list.addSubnet(net, prefix, 'ipv4'); // prettier-ignore
-  for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['64:ff9b:1::', 48]] as const) list.addSubnet(net, prefix, 'ipv6'); // prettier-ignore
-  const family = isIP(ip);
-  return family === 0 || list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
-}
-
-/** The names of the fake internet (documentation addresses) and some hostile ones. */
+/** Hostile names the fake resolver answers (the guard must refuse every one before a dial). */
 export const FAKE_DNS: Record<string, string[]> = {
-  'allowed.test': ['203.0.113.10'],
-  'also-allowed.test': ['203.0.113.11'],
   'metadata.test': ['169.254.169.254'],
   'mapped-metadata.test': ['::ffff:a9fe:a9fe'],
   'nat64-metadata.test': ['64:ff9b::a9fe:a9fe'],
@@ -39,9 +20,27 @@ export const FAKE_DNS: Record<string, string[]> = {
   'loopback.test': ['127.0.0.1'],
   'gateway.test': ['10.209.0.1'],
   'split.test': ['203.0.113.12', '10.0.0.7'],
-  '2852039166': ['169.254.169.254'], // what getaddrinfo makes of a decimal IP
-  '0xa9fea9fe': ['169.254.169.254'],
+  'documentation.test': ['203.0.113.10'],
 };
+
+/** Hosts the bench pins in `resolve` (the admin's choice: loopback is fine for them). */
+export const PINNED: Record<string, string> = {
+  'allowed.test': '127.0.0.1',
+  'also-allowed.test': '127.0.0.1',
+  'echo.test': '127.0.0.2',
+  'pinned.test': '127.0.0.2',
+  'api.openai.com': '127.0.0.1',
+};
+
+/** The bench's own profile: every name above (the address checks decide those), `denied.test` left out. */
+export const BENCH_HOSTS = [...Object.keys(PINNED), ...Object.keys(FAKE_DNS)];
+
+export interface ForwardBenchOptions {
+  /** the sandbox policy (omitted = an OpenAI credential and a profile allowing BENCH_HOSTS) */
+  policy?: SandboxPolicy;
+  /** egress overrides (omitted = FAKE_DNS lookups and the bench's dialer) */
+  egress?: Partial<EgressOptions>;
+}
 
 export interface ForwardBench {
   proxy: RunningProxy;
@@ -50,12 +49,10 @@ export interface ForwardBench {
   dials: { ip: string; port: number }[];
   /** names the proxy looked up */
   lookups: string[];
-  /** requests the plain HTTP server (every dial to port 80) got */
+  /** requests the plain HTTP server (127.0.0.1:80) got */
   httpRequests: RecordedRequest[];
-  /** TLS server (cert for allowed.test) every dial to port 443 reaches */
+  /** TLS server (cert for allowed.test) that 127.0.0.1:443 reaches */
   tls: FakeUpstream;
-  /** TCP echo server every dial to another port reaches */
-  echoPort: number;
   ca: TestCa;
   audit: FakeAudit;
   logs(): string;
@@ -64,21 +61,19 @@ export interface ForwardBench {
 }
 
 /**
- * A proxy whose forward side can only reach in-process servers on 127.0.0.1: `lookup` answers
- * from FAKE_DNS (anything else fails) and `dial` records the address and connects to a local
- * server chosen by port. Even a broken guard could not send a packet off the machine.
+ * A proxy whose forward side can only reach in-process servers on loopback: `lookup` answers
+ * from FAKE_DNS (anything else fails), the pinned names lead to 127.0.0.1 (a TLS server for
+ * 443, a plain HTTP server for 80) and 127.0.0.2 (a TCP echo server on any port), and `dial`
+ * records every address it is asked for. Even a broken guard could not send a packet off the
+ * machine: the dialer connects to loopback only, and the peer check refuses the mismatch.
  */
-export async function startForwardBench(
-  t: After,
-  overrides: Partial<ForwardProxyDeps> = {},
-): Promise<ForwardBench> {
+export async function startForwardBench(t: After, options: ForwardBenchOptions = {}): Promise<ForwardBench> {
   const ca = createTestCa(t);
   const tls = await createFakeUpstream({ ca, hostnames: ['allowed.test', 'also-allowed.test'], t });
-  const echo: Server = createTcpServer((s) => s.pipe(s));
-  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+  const echo: Server = createTcpServer((s) => s.pipe(s).on('error', () => {}));
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.2', r));
   t.after(() => new Promise<void>((r) => echo.close(() => r())));
   const echoPort = (echo.address() as { port: number }).port;
-  const { createServer: createHttpServer } = await import('node:http');
   const httpSeen: RecordedRequest[] = [];
   const plain = createHttpServer((req, res) => {
     httpSeen.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, bodyLength: 0, body: Buffer.alloc(0), servername: undefined }); // prettier-ignore
@@ -98,9 +93,9 @@ export async function startForwardBench(
   const credentials = makeCredentials(services);
   const audit = createFakeAudit();
   const logs = captureLogs();
-  const forwardProxy: ForwardProxyDeps = {
-    allowHost: (host) => host !== 'denied.test',
-    isForbiddenAddress: testForbiddenAddress,
+  const local = (ip: string, port: number): [string, number] =>
+    ip === '127.0.0.2' ? ['127.0.0.2', echoPort] : ['127.0.0.1', port === 443 ? tls.port : httpPort];
+  const egress: EgressOptions = {
     lookup: (name) => {
       lookups.push(name);
       const answer = FAKE_DNS[name];
@@ -110,26 +105,29 @@ export async function startForwardBench(
     },
     dial: (ip, port) => {
       dials.push({ ip, port });
-      const local = port === 443 ? tls.port : port === 80 ? httpPort : echoPort;
-      return new Promise<Duplex>((resolve, reject) => {
-        const socket = connect(local, '127.0.0.1');
+      const [host, to] = local(ip, port);
+      return new Promise<Socket>((resolve, reject) => {
+        const socket = connect(to, host);
         socket.once('connect', () => resolve(socket));
         socket.once('error', reject);
       });
     },
-    ...overrides,
+    ...options.egress,
   };
+  const policy =
+    options.policy ??
+    grantAll(services, { profiles: ['bench'], customProfiles: { bench: { hosts: BENCH_HOSTS } } });
   const proxy = await startProxy(
     {
       sandboxId: 'sbx-forward',
+      policy,
       services,
       credentials,
-      authorize: allowAll,
       audit: audit.sink,
-      resolve: { 'api.openai.com': '127.0.0.1', 'pinned.test': '10.0.0.5' },
+      resolve: PINNED,
       upstreamCa: [ca.caPem],
       logger: { level: 'debug', stream: logs.stream },
-      forwardProxy,
+      egress,
     },
     { host: '127.0.0.1', port: 0 },
   );
@@ -142,7 +140,6 @@ export async function startForwardBench(
     lookups,
     httpRequests: httpSeen,
     tls,
-    echoPort,
     ca,
     audit,
     logs: () => logs.text(),

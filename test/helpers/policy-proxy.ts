@@ -1,5 +1,4 @@
 import type { SandboxPolicy, SandboxPolicyOptions } from '../../src/policy/index.js';
-import { createAuthorizer } from '../../src/sandbox/proxy-policy.js';
 import { policyWith } from './policy.js';
 import { startBench, type Bench, type BenchOptions } from './proxy-bench.js';
 
@@ -7,10 +6,7 @@ export interface PolicyBench extends Bench {
   policy: SandboxPolicy;
 }
 
-/**
- * The real proxy listening on 127.0.0.1, in front of the fake upstream, deciding with a real
- * sandbox policy through the same `authorize` mapping `airlock run` uses.
- */
+/** The real proxy listening on 127.0.0.1, in front of the fake upstream, deciding with a real sandbox policy. */
 export async function startPolicyBench(
   t: { after(fn: () => unknown): void },
   policyOptions: Omit<SandboxPolicyOptions, 'catalogue'>,
@@ -20,7 +16,7 @@ export async function startPolicyBench(
   const bench = await startBench(t, {
     ...benchOptions,
     services: [...policy.services.keys()],
-    deps: { authorize: createAuthorizer(policy), ...benchOptions.deps },
+    deps: { policy, ...benchOptions.deps },
   });
   return { ...bench, policy };
 }

@@ -3,22 +3,13 @@ import { PassThrough } from 'node:stream';
 import { BUILTIN_SERVICES } from '../../src/catalogue/builtin.js';
 import type { Service } from '../../src/catalogue/service.js';
 import { guestVariables, makePlaceholder, startProxy, type RunningProxy } from '../../src/proxy/index.js';
-import type {
-  AuthorizeDecision,
-  AuthorizeRequest,
-  ProxyDeps,
-  ServiceCredential,
-} from '../../src/proxy/types.js';
+import type { ProxyDeps, ServiceCredential } from '../../src/proxy/types.js';
 import { createFakeAudit, type FakeAudit } from './fake-audit.js';
 import { createFakeUpstream, type FakeUpstream, type UpstreamHandler } from './fake-upstream.js';
+import { grantAll } from './policy.js';
 import { createTestCa, type TestCa } from './test-ca.js';
 
 type After = { after(fn: () => unknown): void };
-
-/** The policy stand-in: everything allowed, the target forwarded as is. */
-export function allowAll(request: AuthorizeRequest): AuthorizeDecision {
-  return { allow: true, path: request.rawTarget === '' ? '/' : request.rawTarget };
-}
 
 export function builtin(name: string): Service {
   const service = BUILTIN_SERVICES.find((s) => s.name === name);
@@ -39,11 +30,14 @@ export function canarySecret(label: string): string {
 }
 
 /** Real credentials (canaries) and fresh placeholders for services. */
-export function makeCredentials(services: readonly Service[]): Record<string, ServiceCredential> {
+export function makeCredentials(
+  services: readonly Service[],
+  secrets: Readonly<Record<string, string>> = {},
+): Record<string, ServiceCredential> {
   return Object.fromEntries(
     services.map((s) => [
       s.name,
-      { envVar: s.envVar, secret: canarySecret(s.name), placeholder: makePlaceholder(s) },
+      { envVar: s.envVar, secret: secrets[s.name] ?? canarySecret(s.name), placeholder: makePlaceholder(s) },
     ]),
   );
 }
@@ -73,6 +67,9 @@ export interface BenchOptions {
   sandboxId?: string;
   /** more `resolve` entries (other origins a test sets up; nothing may fall through to DNS) */
   extraResolve?: Record<string, string>;
+  /** real secrets by service name (omitted = a fresh canary each) */
+  secrets?: Record<string, string>;
+  /** overrides; `policy` omitted = a credential for every service, no profile, no rules */
   deps?: Partial<ProxyDeps>;
 }
 
@@ -109,15 +106,15 @@ export async function startBench(t: After, options: BenchOptions = {}): Promise<
       t,
     }));
   const services = catalogue.map((s) => onPort(s, upstream.port));
-  const credentials = makeCredentials(services);
+  const credentials = makeCredentials(services, options.secrets);
   const audit = createFakeAudit();
   const logs = captureLogs();
   const proxy = await startProxy(
     {
       sandboxId: options.sandboxId ?? `sbx-${randomBytes(3).toString('hex')}`,
+      policy: grantAll(services),
       services,
       credentials,
-      authorize: allowAll,
       audit: audit.sink,
       resolve: { ...resolveAll(services), ...options.extraResolve },
       upstreamCa: options.upstreamCa ?? [ca.caPem],

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 
 type After = { after(fn: () => unknown): void };
 
-/** A 1 MiB tmpfs mounted for the test and unmounted after it (also on failure). Needs root. */
-export function tinyDisk(t: After): string {
+/** A small tmpfs (omitted = 1 MiB) mounted for the test and unmounted after it (also on failure). Needs root. */
+export function tinyDisk(t: After, size = '1m'): string {
   const mnt = mkdtempSync(join(tmpdir(), 'airlock-full-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'airlock-audit-test', mnt]);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'airlock-audit-test', mnt]);
   t.after(() => {
     execFileSync('umount', ['-l', mnt]);
     rmSync(mnt, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
 
-export interface UpstreamDispatcherOptions {
+export interface ServiceDispatcherOptions {
   /** hostname → IP to connect to; SNI, certificate check and Host stay the hostname (omitted = DNS) */
   resolve?: Readonly<Record<string, string>>;
   /** extra PEM CAs, trusted in addition to the system ones */
@@ -21,7 +21,7 @@ export interface UpstreamDispatcherOptions {
  * verified against the system CAs plus the configured ones (`ca` replaces Node's default
  * list, so the system roots are passed explicitly to keep the extra CAs additive).
  */
-export function createUpstreamDispatcher(options: UpstreamDispatcherOptions): Agent {
+export function createServiceDispatcher(options: ServiceDispatcherOptions): Agent {
   const resolve = options.resolve ?? {};
   // One secure context per trust list, built once: parsing ~140 root certificates for every
   // new upstream connection would cost about a millisecond each.

@@ -1,5 +1,5 @@
-import type { Service } from '../catalogue/service.js';
-import type { ServiceCredential } from './types.js';
+import type { Service } from '../../catalogue/service.js';
+import type { ServiceCredential } from '../types.js';
 
 /**
  * The variables a guest gets for its credentials: the credential variable and its aliases

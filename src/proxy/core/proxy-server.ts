@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ProxyTimeouts } from './types.js';
+import type { ProxyTimeouts } from '../types.js';
 
 /** Request header block limit in bytes (Node's default, stated so it cannot drift). */
 export const MAX_HEADER_BYTES = 16 * 1024;

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Service } from '../catalogue/service.js';
+import type { Service } from '../../catalogue/service.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 

@@ -1,3 +1,5 @@
+import { METHOD_OVERRIDE_HEADERS } from '../../policy/index.js';
+
 /**
  * Header hygiene shared by both directions: hop-by-hop headers describe one connection and
  * never cross the proxy; headers a peer names in `Connection` are hop-by-hop too (so a guest
@@ -18,7 +20,7 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** Headers that ask a server to act as if another method had been sent: the policy checked the real one. */
-const METHOD_OVERRIDES = new Set(['x-http-method-override', 'x-http-method', 'x-method-override']);
+const METHOD_OVERRIDES: ReadonlySet<string> = new Set(METHOD_OVERRIDE_HEADERS);
 
 /** Request headers the proxy sets itself (`host`, `accept-encoding`) or answers itself (`expect`). */
 const PROXY_OWNED = new Set(['host', 'expect', 'accept-encoding']);

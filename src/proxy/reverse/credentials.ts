@@ -1,6 +1,6 @@
-import type { Service } from '../catalogue/service.js';
-import type { HeaderPairs } from './headers.js';
-import type { QueryPart } from './query.js';
+import type { Service } from '../../catalogue/service.js';
+import type { HeaderPairs } from '../core/headers.js';
+import type { QueryPart } from '../core/query.js';
 
 /** Where a guest request carried something that is not this sandbox's placeholder (a header or parameter name). */
 export type CredentialProblem = { found: 'header' | 'parameter'; name: string } | undefined;

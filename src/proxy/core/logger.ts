@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import type { ProxyLoggerOptions } from './types.js';
+import type { ProxyLoggerOptions } from '../types.js';
 
 /** Headers that carry credentials or sessions; redacted wherever a request or response object is logged. */
 const SENSITIVE_HEADERS = [

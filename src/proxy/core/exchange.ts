@@ -1,0 +1,189 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import { finished, pipeline, Transform, type Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { AuditEntry, AuditSink, LlmUsage, RequestIntent, RequestOutcome } from '../../audit/sink.js';
+import { AirlockError, errorType } from '../../errors.js';
+import { errorAnswer } from './answer.js';
+import type { ReplyPort } from './reply-port.js';
+import { classifyUpstreamError } from './upstream-error.js';
+
+/** The upstream's answer: a response head and body, or an open tunnel (200, no headers). */
+export interface UpstreamAnswer {
+  status: number;
+  headers: OutgoingHttpHeaders;
+  /** the upstream's bytes */
+  body: Readable;
+  /** what the bytes pass through on their way to the guest, in order (decoding, scrubbing; omitted = none) */
+  through?: Transform[];
+  /** LLM usage seen in the body, read once it has ended (omitted = none) */
+  usage?(): LlmUsage | undefined;
+}
+
+/** The upstream side of an exchange: an HTTP request, or a TCP connection for a tunnel. */
+export interface UpstreamLeg {
+  /** host[:port] for messages */
+  host: string;
+  /** sends the request with `body` (the guest's bytes, counted; null = none) and resolves once the upstream answered */
+  open(body: Readable | null, signal: AbortSignal): Promise<UpstreamAnswer>;
+}
+
+export interface ExchangeDeps {
+  audit: AuditSink;
+  logger: Logger;
+}
+
+/** Counts the bytes that pass, holding none. */
+function counter(onBytes: (n: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      onBytes(chunk.length);
+      callback(null, chunk);
+    },
+  });
+}
+
+/**
+ * The one way a request goes out, for the reverse route, absolute-form HTTP and CONNECT
+ * alike: (admitted by the caller) → audit intent, committed before anything leaves → open
+ * the upstream leg → stream both ways, backpressure end to end, counting bytes → audit
+ * outcome, once. As in the audit log, `bytesIn` is what the guest sent and `bytesOut` what it
+ * received. Failures are answered through the port in airlock's one voice.
+ */
+export async function runExchange(
+  deps: ExchangeDeps,
+  intent: RequestIntent,
+  port: ReplyPort,
+  leg: UpstreamLeg,
+): Promise<void> {
+  const { audit, logger } = deps;
+  let entry: AuditEntry;
+  try {
+    entry = await audit.intent(intent);
+  } catch (err) {
+    logger.error({ err, service: intent.service, host: intent.host }, 'audit intent failed; nothing sent');
+    port.fail(
+      errorAnswer(
+        new AirlockError(
+          'AIRLOCK_ERR_AUDIT_WRITE',
+          'the audit log could not record this request, so it was not sent',
+        ),
+      ),
+    );
+    return;
+  }
+
+  const seen = {
+    bytesIn: 0,
+    bytesOut: 0,
+    /** ms from start to the upstream's answer (undefined = none came) */
+    ttfbMs: undefined as number | undefined,
+    /** the status the guest was given (0 = none yet) */
+    status: 0,
+  };
+  let recorded = false;
+  const finish = (
+    decision: RequestOutcome['decision'],
+    status: number,
+    reason?: string,
+    usage?: LlmUsage,
+  ) => {
+    if (recorded) return;
+    recorded = true;
+    const endedAt = Date.now();
+    const { bytesIn, bytesOut, ttfbMs } = seen;
+    const outcome: RequestOutcome = {
+      decision,
+      status,
+      bytesIn,
+      bytesOut,
+      durationMs: endedAt - intent.startedAt,
+      endedAt,
+    };
+    if (reason !== undefined) outcome.reason = reason;
+    if (ttfbMs !== undefined) outcome.ttfbMs = ttfbMs;
+    if (usage) outcome.usage = usage;
+    try {
+      entry.finish(outcome);
+    } catch (err) {
+      logger.error({ err, service: intent.service }, 'audit outcome could not be recorded');
+    }
+    logger.info(
+      {
+        service: intent.service,
+        method: intent.method,
+        host: intent.host,
+        status,
+        bytesIn,
+        bytesOut,
+        ms: outcome.durationMs,
+      },
+      reason ?? 'forwarded',
+    );
+  };
+
+  // the guest went away: stop the upstream too (before its answer; after it, the pipeline does)
+  const controller = new AbortController();
+  port.onClose(() => {
+    controller.abort();
+    finish('error', seen.status, 'guest disconnected');
+  });
+
+  const body: Readable | null = port.body
+    ? pipeline(
+        port.body,
+        counter((n) => (seen.bytesIn += n)),
+        () => {},
+      )
+    : null;
+
+  let answer: UpstreamAnswer;
+  try {
+    answer = await leg.open(body, controller.signal);
+  } catch (err) {
+    if (controller.signal.aborted) return;
+    const failure = classifyUpstreamError(err, leg.host);
+    finish('error', failure.status ?? 502, errorType(failure.code));
+    port.fail(errorAnswer(failure));
+    return;
+  }
+  if (controller.signal.aborted) return void answer.body.destroy();
+  seen.ttfbMs = Date.now() - intent.startedAt;
+  seen.status = answer.status;
+
+  // who failed first: the upstream (or what its bytes pass through), or the guest leaving; the
+  // other side's errors follow from the pipeline tearing everything down
+  let failed: { side: 'upstream'; err: unknown } | { side: 'guest' } | undefined;
+  for (const stream of [answer.body, ...(answer.through ?? [])]) {
+    stream.once('error', (err) => (failed ??= { side: 'upstream', err }));
+  }
+  const complete = () => {
+    let usage: LlmUsage | undefined;
+    try {
+      usage = answer.usage?.();
+    } catch {
+      usage = undefined; // a usage parser must never break the exchange it watches
+    }
+    finish('allowed', answer.status, undefined, usage);
+  };
+  const sink = port.begin(answer.status, answer.headers);
+  sink.once('close', () => {
+    if (!sink.writableFinished) failed ??= { side: 'guest' };
+  });
+  // one pipeline per direction, and no stream more than needed: Node's pipeline makes an error
+  // object for each stream it tears down; the bytes to the guest are counted as they pass by
+  const streams = [answer.body, ...(answer.through ?? [])];
+  streams.at(-1)!.on('data', (chunk: Buffer) => (seen.bytesOut += chunk.length));
+  pipeline([...streams, sink], (err) => {
+    if (failed?.side === 'upstream') {
+      finish('error', answer.status, errorType(classifyUpstreamError(failed.err, leg.host).code));
+    } else if (port.kind === 'http') {
+      if (err) finish('error', answer.status, 'guest disconnected');
+      else complete();
+    } else if (!failed && body && !body.readableEnded && !body.destroyed) {
+      // a tunnel ends when both halves have: wait for what the guest still sends
+      finished(body, complete);
+    } else {
+      complete(); // a tunnel the guest hung up on ended normally
+    }
+  });
+}
