@@ -23,7 +23,7 @@ test('an empty config is every default', () => {
   assert.equal(config.pool, '10.209.0.0/16');
   assert.equal(config.proxyPort, 9090);
   assert.deepEqual(config.timeouts, {}, "the proxy's own defaults apply");
-  assert.deepEqual(config.limits, {}, "the proxy's own defaults apply");
+  assert.deepEqual(config.limits, { pids: 1024, graceSeconds: 10 }, "the proxy's rate defaults apply");
   assert.equal(config.egress.allowTestRanges, false);
   assert.equal(config.audit.synchronous, 'FULL');
   assert.ok(catalogue.byName('openai'));
