@@ -39,6 +39,9 @@ export const ERRORS = {
       'the working directory does not exist, is not a directory, or is a place a guest never gets (/, /tmp, a home, the state directory)',
   },
   AIRLOCK_ERR_SANDBOX_CLOSED: { meaning: 'the sandbox was already closed' },
+  AIRLOCK_ERR_NAME_TAKEN: { meaning: 'a live sandbox of this state directory already has that name' },
+  AIRLOCK_ERR_SANDBOX_UNKNOWN: { meaning: 'no live sandbox has that name or id' },
+  AIRLOCK_ERR_SANDBOX_BUSY: { meaning: 'the sandbox still runs commands, and removing it was not forced' },
   AIRLOCK_ERR_CGROUP: {
     meaning: "the sandbox's cgroup (its memory, process and CPU limits) could not be made, joined or removed",
   },

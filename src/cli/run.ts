@@ -7,8 +7,8 @@ import { loadConfig } from '../config/load-config.js';
 import { parseDuration } from '../audit/query.js';
 import type { GuestProcess } from '../sandbox/guest-process.js';
 import { checkWorkdir, parseMount } from '../sandbox/host-paths.js';
-import { launchSandbox } from '../sandbox/launch.js';
-import type { Sandbox } from '../sandbox/sandbox.js';
+import { Engine, type EngineSandbox } from '../engine/engine.js';
+import { sandboxPolicy } from '../engine/enforced-sandbox.js';
 import type { CliIo, Command } from './command.js';
 import { listFlag, parseFlags, stringFlag } from './flags.js';
 
@@ -117,32 +117,35 @@ async function runSandboxed(args: string[], io: CliIo, lifetime: GuestLifetime):
   const workdir = flags['no-workdir']
     ? null
     : checkWorkdir(stringFlag(flags, 'workdir') ?? process.cwd(), home);
-  const launched = await launchSandbox({
-    config,
+  const spec = {
     credentials: listFlag(flags, 'cred'),
     profiles: listFlag(flags, 'profile'),
     allowEndpoints: listFlag(flags, 'allow-endpoint'),
-    home,
     name: stringFlag(flags, 'name'),
     user: stringFlag(flags, 'user'),
     env,
-    invokingEnv: io.env,
-    logStream: io.stderr,
     limits,
     mounts,
     signal: lifetime.abort.signal,
-  });
-  for (const warning of launched.warnings) io.stderr.write(`airlock: warning: ${warning}\n`);
-  const { sandbox } = launched;
+  };
+  sandboxPolicy(config, spec); // a bad profile or credential is reported before anything is built
+  // the embedded engine: this process hosts its one sandbox
+  const engine = await Engine.open({ home, config, invokingEnv: io.env, logStream: io.stderr });
   let status: number | null = null;
   try {
-    const guest = sandbox.spawn(rest, { workdir, stdio: 'inherit' });
-    lifetime.attach(guest, graceMs);
-    status = await guest.exited;
-    reportLimits(sandbox, limits, io);
-    return status;
+    const sandbox = await engine.create(spec);
+    for (const warning of sandbox.warnings) io.stderr.write(`airlock: warning: ${warning}\n`);
+    try {
+      const guest = sandbox.spawn(rest, { workdir, stdio: 'inherit' });
+      lifetime.attach(guest, graceMs);
+      status = await guest.exited;
+      reportLimits(sandbox, limits, io);
+      return status;
+    } finally {
+      await sandbox.close(status);
+    }
   } finally {
-    await launched.close(status);
+    await engine.close();
   }
 }
 
@@ -196,7 +199,7 @@ function guestLifetime(): GuestLifetime {
 }
 
 /** Tells the user when the kernel enforced a limit: otherwise a killed process looks like a crash. */
-function reportLimits(sandbox: Sandbox, limits: Limits, io: CliIo): void {
+function reportLimits(sandbox: EngineSandbox, limits: Limits, io: CliIo): void {
   const { oomKills, forksRefused } = sandbox.events();
   if (oomKills > 0) {
     io.stderr.write(

@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
+import { AirlockError } from '../errors.js';
 
 /** A sandbox as recorded in the `sandboxes` table. */
 export interface SandboxRecord {
@@ -67,6 +68,7 @@ export class SandboxRecords {
   readonly #insert: Statement;
   readonly #liveSlots: Statement;
   readonly #live: Statement;
+  readonly #liveByName: Statement;
   readonly #end: Statement;
 
   constructor(db: Db) {
@@ -79,6 +81,7 @@ export class SandboxRecords {
     );
     this.#liveSlots = db.prepare('SELECT slot FROM sandboxes WHERE ended_at IS NULL ORDER BY slot').pluck();
     this.#live = db.prepare('SELECT * FROM sandboxes WHERE ended_at IS NULL ORDER BY created_at');
+    this.#liveByName = db.prepare('SELECT id FROM sandboxes WHERE ended_at IS NULL AND name = ?');
     this.#end = db.prepare(
       'UPDATE sandboxes SET ended_at = @endedAt, exit_status = @exitStatus WHERE id = @id AND ended_at IS NULL',
     );
@@ -97,6 +100,15 @@ export class SandboxRecords {
   ): SandboxRecord | null {
     return this.#db
       .transaction((): SandboxRecord | null => {
+        if (sandbox.name !== null && this.#liveByName.get(sandbox.name) !== undefined) {
+          throw new AirlockError(
+            'AIRLOCK_ERR_NAME_TAKEN',
+            `a live sandbox is already named "${sandbox.name}"`,
+            {
+              hint: 'choose another --name, or `airlock rm` the other one first',
+            },
+          );
+        }
         const taken = new Set(this.#liveSlots.all() as number[]);
         let slot = 0;
         while (slot < slotCount && (taken.has(slot) || inUse(slot))) slot++;

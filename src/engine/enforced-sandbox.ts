@@ -1,11 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { createAuditWriter, type AuditWriter } from '../audit/writer.js';
+import type { AuditWriter } from '../audit/writer.js';
 import { createUsageTap } from '../audit/usage.js';
 import type { Service } from '../catalogue/service.js';
-import { parseCredFlag, resolveSecretSource, type LoadedConfig, type SecretSource } from '../config/index.js';
+import {
+  parseCredFlag,
+  resolveSecretSource,
+  type LoadedConfig,
+  type ResolvedSecret,
+  type SecretSource,
+} from '../config/index.js';
 import { ENV } from '../config/env-vars.js';
 import { resolveLimits } from '../config/limits.js';
-import { parseConfig } from '../config/load-config.js';
 import { AirlockError } from '../errors.js';
 import { createSandboxPolicy, type SandboxPolicy } from '../policy/index.js';
 import {
@@ -16,50 +21,79 @@ import {
   type RunningProxy,
   type ServiceCredential,
 } from '../proxy/index.js';
-import { Sandbox, type SandboxOptions } from './sandbox.js';
-import { assertRoot } from './privileges.js';
-import { openState, type State } from './state.js';
+import { Sandbox, type SandboxOptions } from '../sandbox/sandbox.js';
+import type { State } from '../sandbox/state.js';
 
-/** What `airlock run` (or a library user) asks for. */
-export interface LaunchOptions extends Pick<
+/** What one sandbox asks of its engine: the flags of `airlock run` / `airlock create`. */
+export interface SandboxSpec extends Pick<
   SandboxOptions,
-  'name' | 'user' | 'env' | 'invokingEnv' | 'home' | 'limits' | 'mounts' | 'signal'
+  'name' | 'user' | 'env' | 'limits' | 'mounts' | 'signal'
 > {
-  /** the loaded config file (omitted = every default) */
-  config?: LoadedConfig;
-  /** `--cred` values: `NAME`, `NAME=env:VAR`, `NAME=file:PATH` (added to the config's) */
+  /** credentials by `--cred` form: `NAME`, `NAME=env:VAR`, `NAME=file:PATH` (added to the config's) */
   credentials?: readonly string[];
+  /**
+   * credentials whose real value the caller already holds, by variable name. Nothing is read
+   * from the engine's environment or files for them (the daemon API uses this).
+   */
+  secrets?: Readonly<Record<string, string>>;
   /** `--profile` names */
   profiles?: readonly string[];
   /** `--allow-endpoint service:METHOD:/path` values */
   allowEndpoints?: readonly string[];
-  /** where the proxy logs (omitted = stderr) */
-  logStream?: NodeJS.WritableStream;
 }
 
-/** A sandbox with its proxy listening and its audit log open. */
-export interface LaunchedSandbox {
+/** What the engine shares with each of its sandboxes. */
+export interface EngineResources {
+  loaded: LoadedConfig;
+  state: State;
+  audit: AuditWriter;
+  /** where `env:` sources are read and which variables guests may inherit */
+  invokingEnv: NodeJS.ProcessEnv;
+  logStream: NodeJS.WritableStream;
+  upstreamCa: string[];
+  hostCa: Record<string, string[]>;
+}
+
+/** A sandbox with its proxy listening on its gateway, auditing into the engine's log. */
+export interface EnforcedSandbox {
   sandbox: Sandbox;
   policy: SandboxPolicy;
   /** `http://<gateway>:<port>` */
   proxyUrl: string;
   /** lines to show the user before the guest starts (e.g. the `open` profile warning) */
   warnings: readonly string[];
-  /** stops the proxy, flushes the audit log, removes the sandbox */
+  /** stops the proxy, then removes the sandbox; the engine's audit log stays open */
   close(exitStatus: number | null): Promise<void>;
 }
 
-/** The requested credentials by name → source: the config's, then `--cred` (which overrides). */
-function credentialSources(options: LaunchOptions, loaded: LoadedConfig): Map<string, SecretSource | string> {
+/** The requested credentials by name → source: the config's, then `--cred`, then held values. */
+function credentialSources(spec: SandboxSpec, loaded: LoadedConfig): Map<string, SecretSource | string> {
   const sources = new Map<string, SecretSource | string>(Object.entries(loaded.config.credentials));
-  for (const flag of options.credentials ?? []) {
+  for (const flag of spec.credentials ?? []) {
     const { name, source } = parseCredFlag(flag);
     sources.set(name, source);
   }
+  for (const name of Object.keys(spec.secrets ?? {})) sources.delete(name);
   return sources;
 }
 
-function readCaFiles(paths: readonly string[]): string[] {
+/**
+ * The sandbox's policy from names only: a bad profile, credential or endpoint is reported
+ * before anything is built, and without root.
+ */
+export function sandboxPolicy(loaded: LoadedConfig, spec: SandboxSpec): SandboxPolicy {
+  const { config, catalogue } = loaded;
+  return createSandboxPolicy({
+    catalogue,
+    profiles: spec.profiles ?? [],
+    customProfiles: config.profiles,
+    credentials: [...credentialSources(spec, loaded).keys(), ...Object.keys(spec.secrets ?? {})],
+    endpoints: config.endpoints,
+    allowEndpoints: spec.allowEndpoints ?? [],
+  });
+}
+
+export function readCaFiles(paths: readonly string[]): string[] {
   return paths.map((path) => {
     try {
       return readFileSync(path, 'utf8');
@@ -74,51 +108,38 @@ function readCaFiles(paths: readonly string[]): string[] {
  * proxy on the sandbox's gateway (injecting credentials, auditing every request) → the
  * guest's placeholders and base URLs. Fails closed: on any error everything made is removed.
  */
-export async function launchSandbox(options: LaunchOptions = {}): Promise<LaunchedSandbox> {
-  const env = options.invokingEnv ?? process.env;
-  const loaded = options.config ?? parseConfig({});
+export async function createEnforcedSandbox(
+  resources: EngineResources,
+  spec: SandboxSpec,
+): Promise<EnforcedSandbox> {
+  const { loaded, state, audit, invokingEnv } = resources;
   const { config, catalogue } = loaded;
-  const sources = credentialSources(options, loaded);
-  // Policy first (names only): a bad flag is reported before anything else, even without root.
-  const policy = createSandboxPolicy({
-    catalogue,
-    profiles: options.profiles ?? [],
-    customProfiles: config.profiles,
-    credentials: [...sources.keys()],
-    endpoints: config.endpoints,
-    allowEndpoints: options.allowEndpoints ?? [],
-  });
-  assertRoot('creating a sandbox');
+  const policy = sandboxPolicy(loaded, spec);
   // Only names and origins leave here in messages; the values stay in this process's memory.
-  const secrets = [...sources].map(([name, source]) => resolveSecretSource(name, source, env));
-  const upstreamCa = readCaFiles(config.upstreamCa);
-  const hostCa = Object.fromEntries(
-    catalogue.services.flatMap((s) => (s.caFile ? s.hosts.map((h) => [h, readCaFiles([s.caFile!])]) : [])),
-  );
-
-  const state: State = openState(options.home, config.audit.synchronous);
-  let audit: AuditWriter | undefined;
+  const secrets: ResolvedSecret[] = [
+    ...[...credentialSources(spec, loaded)].map(([name, source]) =>
+      resolveSecretSource(name, source, invokingEnv),
+    ),
+    ...Object.entries(spec.secrets ?? {}).map(([name, value]) => ({ name, origin: 'caller', value })),
+  ];
   let sandbox: Sandbox | undefined;
   let proxy: RunningProxy | undefined;
   try {
-    audit = createAuditWriter({ db: state.db, maxBytes: config.audit.maxBytes });
     sandbox = await Sandbox.create({
-      ...options,
+      ...spec,
+      invokingEnv,
       state,
       pool: config.pool,
       proxyPort: config.proxyPort,
       profiles: [...policy.profiles],
       credentials: secrets.map((s) => s.name),
-      limits: options.limits ?? resolveLimits(config.limits, {}),
+      limits: spec.limits ?? resolveLimits(config.limits, {}),
       // where the real keys and their configuration live is never part of a guest's view
       hidden: [
         ...(loaded.path === undefined ? [] : [loaded.path]),
         ...secrets.filter((s) => s.origin.startsWith('file:')).map((s) => s.origin.slice('file:'.length)),
       ],
     });
-    // after the gc inside Sandbox.create has ended crashed sandboxes: their in-flight rows
-    // become `unknown` now, while live sandboxes of other airlock processes keep theirs
-    audit.recoverUnfinished();
     const credentials: Record<string, ServiceCredential> = {};
     const services: Service[] = [];
     for (const secret of secrets) {
@@ -142,8 +163,8 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
         credentials,
         audit,
         resolve: config.resolve,
-        upstreamCa,
-        hostCa,
+        upstreamCa: resources.upstreamCa,
+        hostCa: resources.hostCa,
         timeouts: {
           connect: config.timeouts.connectMs,
           headers: config.timeouts.headersMs,
@@ -151,7 +172,7 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
         },
         limits: config.limits,
         egress: { pool: config.pool, allowTestRanges: config.egress.allowTestRanges },
-        logger: { level: env[ENV.logLevel] ?? 'warn', stream: options.logStream ?? process.stderr },
+        logger: { level: invokingEnv[ENV.logLevel] ?? 'warn', stream: resources.logStream },
         usageTap: (service, headers) =>
           service.usageFormat
             ? createUsageTap(service.usageFormat, first(headers['content-type']), {
@@ -161,7 +182,7 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
       },
       { host: sandbox.gateway, port: sandbox.proxyPort },
     );
-    options.signal?.throwIfAborted();
+    spec.signal?.throwIfAborted();
     const proxyUrl = `http://${sandbox.gateway}:${sandbox.proxyPort}`;
     sandbox.setGuestVariables({
       ...guestVariables(services, credentials, proxyUrl),
@@ -169,7 +190,7 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
       AIRLOCK_SANDBOX_ID: sandbox.id,
       AIRLOCK_PROXY_URL: proxyUrl,
     });
-    const opened = { sandbox, proxy, audit };
+    const opened = { sandbox, proxy };
     return {
       sandbox,
       policy,
@@ -178,18 +199,14 @@ export async function launchSandbox(options: LaunchOptions = {}): Promise<Launch
       async close(exitStatus) {
         try {
           await opened.proxy.close();
-          await opened.audit.close();
         } finally {
           await opened.sandbox.close(exitStatus);
-          state.close();
         }
       },
     };
   } catch (error) {
     await proxy?.close().catch(() => undefined);
-    await audit?.close().catch(() => undefined);
     await sandbox?.close(null).catch(() => undefined);
-    state.close();
     throw error;
   }
 }

@@ -1,0 +1,232 @@
+import { createAuditWriter, type AuditWriter } from '../audit/writer.js';
+import type { LoadedConfig } from '../config/index.js';
+import { parseConfig } from '../config/load-config.js';
+import { AirlockError } from '../errors.js';
+import type { SandboxPolicy } from '../policy/index.js';
+import type { CgroupEvents } from '../sandbox/cgroup.js';
+import { collectGarbage } from '../sandbox/gc.js';
+import type { GuestCommandOptions, GuestProcess } from '../sandbox/guest-process.js';
+import { assertRoot } from '../sandbox/privileges.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
+import { openState, type State } from '../sandbox/state.js';
+import {
+  createEnforcedSandbox,
+  readCaFiles,
+  type EngineResources,
+  type EnforcedSandbox,
+  type SandboxSpec,
+} from './enforced-sandbox.js';
+
+export interface EngineOptions {
+  /** state directory (omitted = AIRLOCK_HOME or /var/lib/airlock) */
+  home?: string;
+  /** the loaded config file (omitted = every default) */
+  config?: LoadedConfig;
+  /** where `env:` credential sources are read, and the variables guests may inherit (omitted = process.env) */
+  invokingEnv?: NodeJS.ProcessEnv;
+  /** where the proxies log (omitted = stderr) */
+  logStream?: NodeJS.WritableStream;
+}
+
+/** What `exec` collected: the guest's output and its shell-style exit status. */
+export interface ExecOutput {
+  stdout: string;
+  stderr: string;
+  /** 128 + n when the command died of signal n */
+  exitCode: number;
+}
+
+/** One sandbox of an engine: run commands in it, then remove it (or let the engine do so). */
+export class EngineSandbox {
+  readonly createdAt = new Date();
+  #enforced: EnforcedSandbox;
+  #running = new Set<GuestProcess>();
+  #onClose: () => void;
+  #closing: Promise<void> | undefined;
+
+  constructor(enforced: EnforcedSandbox, onClose: () => void) {
+    this.#enforced = enforced;
+    this.#onClose = onClose;
+  }
+
+  get id(): string {
+    return this.#enforced.sandbox.id;
+  }
+  get name(): string | null {
+    return this.#enforced.sandbox.record.name;
+  }
+  /** `http://<gateway>:<port>`: the only place its guests can reach */
+  get proxyUrl(): string {
+    return this.#enforced.proxyUrl;
+  }
+  get policy(): SandboxPolicy {
+    return this.#enforced.policy;
+  }
+  /** lines worth showing a person (e.g. the `open` profile's warning) */
+  get warnings(): readonly string[] {
+    return this.#enforced.warnings;
+  }
+  /** the kernel-level sandbox (namespace, addresses, guest user) */
+  get sandbox(): Sandbox {
+    return this.#enforced.sandbox;
+  }
+  /** commands running now */
+  get running(): number {
+    return this.#running.size;
+  }
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Starts a command and streams its stdio (pipes unless `stdio` says otherwise). */
+  spawn(command: readonly string[], options: GuestCommandOptions = {}): GuestProcess {
+    if (this.closed) throw new AirlockError('AIRLOCK_ERR_SANDBOX_CLOSED', `sandbox ${this.id} is closed`);
+    const proc = this.#enforced.sandbox.spawn(command, options);
+    this.#running.add(proc);
+    void proc.exited.then(
+      () => this.#running.delete(proc),
+      () => this.#running.delete(proc),
+    );
+    return proc;
+  }
+
+  /** Runs a command to completion and collects its output. */
+  async exec(
+    command: readonly string[],
+    options: Omit<GuestCommandOptions, 'stdio'> & { input?: string } = {},
+  ): Promise<ExecOutput> {
+    const proc = this.spawn(command, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    proc.child.stdout?.on('data', (b: Buffer) => stdout.push(b));
+    proc.child.stderr?.on('data', (b: Buffer) => stderr.push(b));
+    proc.child.stdin?.end(options.input ?? '');
+    const exitCode = await proc.exited;
+    return { exitCode, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
+  }
+
+  /** What the kernel counted: processes killed for memory, forks refused. */
+  events(): CgroupEvents {
+    return this.#enforced.sandbox.events();
+  }
+
+  /** Kills what runs inside, stops its proxy, removes everything it had. Idempotent. */
+  close(exitStatus: number | null = null): Promise<void> {
+    this.#closing ??= this.#enforced.close(exitStatus).finally(this.#onClose);
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * Hosts many sandboxes in one process: one state directory, one audit writer, the host's
+ * allocator, and each sandbox's proxy listener on its own gateway address (a sandbox's
+ * identity is its network address, never anything its guest sends). `airlock run` opens one
+ * for its single sandbox; `airlock daemon` keeps one open.
+ */
+export class Engine {
+  readonly home: string;
+  readonly config: LoadedConfig;
+  #resources: EngineResources;
+  #sandboxes = new Map<string, EngineSandbox>();
+  #closed = false;
+
+  private constructor(home: string, resources: EngineResources) {
+    this.home = home;
+    this.config = resources.loaded;
+    this.#resources = resources;
+  }
+
+  /** Opens the state directory and its audit log; ends what crashed airlock processes left. */
+  static async open(options: EngineOptions = {}): Promise<Engine> {
+    assertRoot('running sandboxes');
+    const loaded = options.config ?? parseConfig({});
+    const { config, catalogue } = loaded;
+    const upstreamCa = readCaFiles(config.upstreamCa);
+    const hostCa = Object.fromEntries(
+      catalogue.services.flatMap((s) => (s.caFile ? s.hosts.map((h) => [h, readCaFiles([s.caFile!])]) : [])),
+    );
+    const state: State = openState(options.home, config.audit.synchronous);
+    let audit: AuditWriter | undefined;
+    try {
+      audit = createAuditWriter({ db: state.db, maxBytes: config.audit.maxBytes });
+      await collectGarbage(state);
+      // after gc has ended crashed sandboxes: their in-flight rows become `unknown` now, while
+      // live sandboxes of other airlock processes keep theirs
+      audit.recoverUnfinished();
+    } catch (error) {
+      await audit?.close().catch(() => undefined);
+      state.close();
+      throw error;
+    }
+    return new Engine(state.home, {
+      loaded,
+      state,
+      audit,
+      invokingEnv: options.invokingEnv ?? process.env,
+      logStream: options.logStream ?? process.stderr,
+      upstreamCa,
+      hostCa,
+    });
+  }
+
+  /** Builds an enforced sandbox; fails closed (nothing is left when it throws). */
+  async create(spec: SandboxSpec = {}): Promise<EngineSandbox> {
+    if (this.#closed) throw new AirlockError('AIRLOCK_ERR_SANDBOX_CLOSED', 'the engine is closed');
+    const name = spec.name;
+    if (name !== undefined && [...this.#sandboxes.values()].some((s) => s.name === name)) {
+      throw new AirlockError('AIRLOCK_ERR_NAME_TAKEN', `a live sandbox is already named "${name}"`);
+    }
+    const enforced = await createEnforcedSandbox(this.#resources, spec);
+    const sandbox = new EngineSandbox(enforced, () => this.#sandboxes.delete(enforced.sandbox.id));
+    this.#sandboxes.set(sandbox.id, sandbox);
+    return sandbox;
+  }
+
+  /** The live sandbox with this name or id. */
+  get(ref: string): EngineSandbox {
+    const found = this.#sandboxes.get(ref) ?? [...this.#sandboxes.values()].find((s) => s.name === ref);
+    if (found === undefined) {
+      throw new AirlockError('AIRLOCK_ERR_SANDBOX_UNKNOWN', `no live sandbox is named or numbered "${ref}"`, {
+        hint: '`airlock ls` lists the live sandboxes',
+      });
+    }
+    return found;
+  }
+
+  list(): EngineSandbox[] {
+    return [...this.#sandboxes.values()];
+  }
+
+  /** Removes a sandbox; one that still runs commands only with `force`. */
+  async remove(ref: string, options: { force?: boolean } = {}): Promise<void> {
+    const sandbox = this.get(ref);
+    if (sandbox.running > 0 && !options.force) {
+      throw new AirlockError(
+        'AIRLOCK_ERR_SANDBOX_BUSY',
+        `sandbox ${ref} still runs ${sandbox.running} command(s)`,
+        { hint: 'wait for them, or remove it with --force' },
+      );
+    }
+    await sandbox.close();
+  }
+
+  /** Removes every sandbox, then commits the audit log and closes the state directory. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await Promise.allSettled(this.list().map((s) => s.close()));
+      await this.#resources.audit.close();
+    } finally {
+      this.#resources.state.close();
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
