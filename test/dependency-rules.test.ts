@@ -6,9 +6,15 @@ import { fileURLToPath } from 'node:url';
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 
-/** DESIGN.md: imports run one way, cli → sandbox → proxy/config → policy/audit → catalogue/store/net/errors. */
+/**
+ * DESIGN.md: imports run one way, cli/library → daemon → engine → sandbox → proxy/config →
+ * policy/audit → catalogue/store/net/errors.
+ */
 const LAYER: Record<string, number> = {
   cli: 0,
+  'index.ts': 0,
+  daemon: 0.25,
+  engine: 0.5,
   sandbox: 1,
   proxy: 2,
   config: 2,
