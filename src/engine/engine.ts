@@ -1,3 +1,4 @@
+import { createAuditQuery, type RequestFilter, type RequestRecord } from '../audit/query.js';
 import { createAuditWriter, type AuditWriter } from '../audit/writer.js';
 import type { LoadedConfig } from '../config/index.js';
 import { parseConfig } from '../config/load-config.js';
@@ -199,6 +200,12 @@ export class Engine {
 
   list(): EngineSandbox[] {
     return [...this.#sandboxes.values()];
+  }
+
+  /** The audit rows of this state directory (`sandbox` takes a name or id), committed first. */
+  async requests(filter: RequestFilter = {}): Promise<RequestRecord[]> {
+    await this.#resources.audit.flush();
+    return createAuditQuery({ db: this.#resources.state.db }).list(filter);
   }
 
   /** Removes a sandbox; one that still runs commands only with `force`. */
