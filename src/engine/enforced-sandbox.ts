@@ -129,6 +129,7 @@ export async function createEnforcedSandbox(
       ...spec,
       invokingEnv,
       state,
+      collectGarbage: false, // the engine did when it opened
       pool: config.pool,
       proxyPort: config.proxyPort,
       profiles: [...policy.profiles],

@@ -143,7 +143,7 @@ export class Engine {
 
   /** Opens the state directory and its audit log; ends what crashed airlock processes left. */
   static async open(options: EngineOptions = {}): Promise<Engine> {
-    assertRoot('running sandboxes');
+    assertRoot('creating a sandbox');
     const loaded = options.config ?? parseConfig({});
     const { config, catalogue } = loaded;
     const upstreamCa = readCaFiles(config.upstreamCa);

@@ -44,6 +44,11 @@ export interface SandboxOptions {
   mounts?: readonly Mount[];
   /** host paths masked wherever a guest's view would show them (config and secret files) */
   hidden?: readonly string[];
+  /**
+   * remove what crashed airlock processes left before building (omitted = true; an engine
+   * that did so when it opened passes false)
+   */
+  collectGarbage?: boolean;
   /** called after each build step; a throw aborts the build (tests use it to inject faults) */
   onBuildStep?: (step: BuildStep) => Promise<void> | void;
   /** aborts the build between steps (e.g. on Ctrl-C); what was made is removed */
@@ -148,7 +153,7 @@ export class Sandbox {
     const ownsState = options.state === undefined;
     let record: SandboxRecord | null = null;
     try {
-      await collectGarbage(state);
+      if (options.collectGarbage !== false) await collectGarbage(state);
       record = await allocateSandbox(state, pool, {
         name: options.name ?? null,
         proxyPort,
