@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { leftovers } from './helpers/fake-internet.js';
 import { runCli, startCli } from './helpers/cli.js';
 import { needsRoot, tempHome } from './helpers/sandbox-bench.js';
@@ -134,5 +135,16 @@ test('every command has --help', async () => {
     const r = await runCli([name[1]!, '--help']);
     assert.equal(r.status, 0, name[1]);
     assert.match(r.stdout, new RegExp(`Usage:\\s+airlock ${name[1]}`), name[1]);
+  }
+});
+
+test('--version prints the package version', async () => {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  for (const flag of ['--version', '-V']) {
+    const r = await runCli([flag]);
+    assert.equal(r.status, 0, flag);
+    assert.equal(r.stdout, `airlock ${version}\n`, flag);
   }
 });

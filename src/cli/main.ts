@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { CliIo, Command } from './command.js';
 import { renderCliError } from './render-error.js';
 import { AirlockError } from '../errors.js';
@@ -46,7 +47,7 @@ Usage: airlock <command> [flags]
 Commands:
 ${lines.join('\n')}
 
-Run \`airlock <command> --help\` for a command's flags.
+Run \`airlock <command> --help\` for a command's flags, \`airlock --version\` for the version.
 `;
 }
 
@@ -57,6 +58,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
       io.stdout.write(topLevelHelp());
       return name === undefined ? 2 : 0;
+    }
+    if (name === '--version' || name === '-V') {
+      io.stdout.write(`airlock ${packageVersion()}\n`);
+      return 0;
     }
     const command = COMMANDS.find((c) => c.name === name);
     if (!command) {
@@ -69,6 +74,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(renderCliError(error, io.env.AIRLOCK_DEBUG === '1'));
     return isUsage(error) ? 2 : 1;
   }
+}
+
+/** The installed package's version (package.json sits two levels above src/cli and dist/cli). */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
 }
 
 function isUsage(error: unknown): boolean {
