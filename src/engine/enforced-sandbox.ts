@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { AuditWriter } from '../audit/writer.js';
+import type { AuditService } from '../audit/threaded-writer.js';
 import { createUsageTap } from '../audit/usage.js';
 import type { Service } from '../catalogue/service.js';
 import {
@@ -46,7 +46,7 @@ export interface SandboxSpec extends Pick<
 export interface EngineResources {
   loaded: LoadedConfig;
   state: State;
-  audit: AuditWriter;
+  audit: AuditService;
   /** where `env:` sources are read and which variables guests may inherit */
   invokingEnv: NodeJS.ProcessEnv;
   logStream: NodeJS.WritableStream;

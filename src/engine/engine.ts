@@ -1,5 +1,5 @@
 import { createAuditQuery, type RequestFilter, type RequestRecord } from '../audit/query.js';
-import { createAuditWriter, type AuditWriter } from '../audit/writer.js';
+import { startAuditThread, type AuditService } from '../audit/threaded-writer.js';
 import type { LoadedConfig } from '../config/index.js';
 import { parseConfig } from '../config/load-config.js';
 import { AirlockError } from '../errors.js';
@@ -151,13 +151,18 @@ export class Engine {
       catalogue.services.flatMap((s) => (s.caFile ? s.hosts.map((h) => [h, readCaFiles([s.caFile!])]) : [])),
     );
     const state: State = openState(options.home, config.audit.synchronous);
-    let audit: AuditWriter | undefined;
+    let audit: AuditService | undefined;
     try {
-      audit = createAuditWriter({ db: state.db, maxBytes: config.audit.maxBytes });
+      // the writer runs on its own thread: a commit's fsync never stalls the proxies
+      audit = startAuditThread({
+        home: state.home,
+        synchronous: config.audit.synchronous,
+        maxBytes: config.audit.maxBytes,
+      });
       await collectGarbage(state);
       // after gc has ended crashed sandboxes: their in-flight rows become `unknown` now, while
       // live sandboxes of other airlock processes keep theirs
-      audit.recoverUnfinished();
+      await audit.recoverUnfinished();
     } catch (error) {
       await audit?.close().catch(() => undefined);
       state.close();

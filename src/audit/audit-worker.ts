@@ -1,0 +1,84 @@
+/**
+ * The audit writer's thread: it owns its own connection to airlock.db and runs the group-commit
+ * writer there, so a FULL commit's fsync never stalls the proxy's event loop. Messages come in
+ * batches (one per tick of the main thread) and answers go back in batches (one per commit).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { AirlockError } from '../errors.js';
+import { openDatabase } from '../store/database.js';
+import type { AuditEntry } from './sink.js';
+import { createAuditWriter } from './writer.js';
+import type { ToMain, ToWorker, WorkerConfig } from './worker-protocol.js';
+
+const port = parentPort!;
+const config = workerData as WorkerConfig;
+let outbox: ToMain[] = [];
+let scheduled = false;
+
+function send(message: ToMain): void {
+  outbox.push(message);
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(() => {
+    scheduled = false;
+    const batch = outbox;
+    outbox = [];
+    port.postMessage(batch);
+  });
+}
+
+const errorOf = (e: unknown) =>
+  e instanceof AirlockError
+    ? { code: e.code, message: e.message, hint: e.hint }
+    : { code: 'AIRLOCK_ERR_AUDIT_WRITE' as const, message: String(e) };
+
+const db = openDatabase({
+  home: config.home,
+  synchronous: config.synchronous,
+  busyTimeoutMs: config.busyTimeoutMs,
+});
+const writer = createAuditWriter({
+  db,
+  maxBytes: config.maxBytes,
+  onError: (e) => send({ t: 'error', error: errorOf(e) }),
+  onPrune: (rows, upTo) => send({ t: 'prune', rows, upTo }),
+});
+const entries = new Map<number, AuditEntry>();
+send({ t: 'opened', synchronous: db.pragma('synchronous', { simple: true }) as number });
+
+port.on('message', (batch: ToWorker[]) => {
+  for (const m of batch) {
+    switch (m.t) {
+      case 'intent':
+        writer.intent(m.request).then(
+          (entry) => {
+            entries.set(entry.id, entry);
+            send({ t: 'intent', seq: m.seq, id: entry.id });
+          },
+          (e: unknown) => send({ t: 'intent', seq: m.seq, error: errorOf(e) }),
+        );
+        break;
+      case 'finish':
+        entries.get(m.id)?.finish(m.outcome);
+        entries.delete(m.id);
+        break;
+      case 'denied':
+        writer.denied(m.request);
+        break;
+      case 'recover':
+        send({ t: 'done', seq: m.seq, value: writer.recoverUnfinished() });
+        break;
+      case 'flush':
+        void writer.flush().then(() => send({ t: 'done', seq: m.seq, value: 0 }));
+        break;
+      case 'close':
+        void writer.close().then(() => {
+          db.close();
+          port.postMessage([...outbox, { t: 'done', seq: m.seq, value: 0 }]);
+          outbox = [];
+          port.close();
+        });
+        break;
+    }
+  }
+});

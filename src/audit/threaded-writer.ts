@@ -1,0 +1,140 @@
+import { Worker } from 'node:worker_threads';
+import { AirlockError } from '../errors.js';
+import type { AuditEntry, AuditSink, DeniedRequest, RequestIntent } from './sink.js';
+import type { ToMain, ToWorker, WireError, WorkerConfig } from './worker-protocol.js';
+
+export interface AuditThreadOptions extends WorkerConfig {
+  /** rows given up on, or requests refused because their row could not be written (omitted = stderr) */
+  onError?: (error: AirlockError) => void;
+  /** the oldest rows were pruned to stay under the cap (omitted = stderr) */
+  onPrune?: (rows: number, upTo: string | undefined) => void;
+}
+
+/** The audit log as the engine uses it: a sink, plus what its owner needs at start and stop. */
+export interface AuditService extends AuditSink {
+  /** marks rows left in flight by crashed runs `unknown` (after the sandbox gc); how many */
+  recoverUnfinished(): Promise<number>;
+  /** resolves once everything sent so far is committed (or given up on) */
+  flush(): Promise<void>;
+  /** commits what is queued, then stops the thread */
+  close(): Promise<void>;
+  /** resolves once the thread has opened the database: its `PRAGMA synchronous` (2 = FULL) */
+  readonly opened: Promise<{ synchronous: number }>;
+}
+
+const toError = (e: WireError) => new AirlockError(e.code, e.message, e.hint ? { hint: e.hint } : {});
+
+/**
+ * The worker file is this one's sibling: dist/audit/audit-worker.js once built. Run from src/
+ * (tests, under tsx), a worker does not inherit tsx's module hooks, so it registers them first.
+ */
+function startWorker(config: WorkerConfig): Worker {
+  if (!import.meta.url.endsWith('.ts')) {
+    return new Worker(new URL('./audit-worker.js', import.meta.url), { workerData: config });
+  }
+  const source = JSON.stringify(new URL('./audit-worker.ts', import.meta.url).href);
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  return new Worker(`import(${tsx}).then(({ register }) => { register(); return import(${source}); });`, {
+    eval: true,
+    workerData: config,
+  });
+}
+
+/**
+ * The audit writer on its own thread (audit-worker.ts): the proxy's event loop only posts
+ * messages, so connections keep moving while a FULL commit waits for its fsync. The order
+ * the proxy relies on is kept: `intent` resolves only after the worker committed the row.
+ * If the thread dies, every pending and later intent is refused (the proxy answers 503).
+ */
+export function startAuditThread(options: AuditThreadOptions): AuditService {
+  const { onError, onPrune, ...config } = options;
+  const reportError =
+    onError ?? ((e: AirlockError) => process.stderr.write(`airlock: audit: ${e.message} [${e.code}]\n`));
+  const reportPrune =
+    onPrune ??
+    ((rows: number, upTo: string | undefined) =>
+      process.stderr.write(
+        `airlock: audit: pruned the ${rows} oldest rows (started up to ${upTo ?? '?'}) to stay under audit.maxBytes\n`,
+      ));
+  const worker = startWorker(config);
+  worker.unref();
+  const pending = new Map<number, { resolve(value: number): void; reject(error: AirlockError): void }>();
+  let seq = 0;
+  let outbox: ToWorker[] = [];
+  let dead: AirlockError | undefined;
+  let closing: Promise<void> | undefined;
+  let markOpened: (value: { synchronous: number }) => void = () => undefined;
+  const opened = new Promise<{ synchronous: number }>((resolve) => (markOpened = resolve));
+
+  const flushOutbox = () => {
+    const batch = outbox;
+    outbox = [];
+    if (batch.length > 0 && dead === undefined) worker.postMessage(batch);
+  };
+  const post = (message: ToWorker) => {
+    if (outbox.length === 0) queueMicrotask(flushOutbox);
+    outbox.push(message);
+  };
+  /** a request with an answer; rejects if the thread dies first */
+  const ask = (t: 'intent' | 'recover' | 'flush' | 'close', extra: object = {}) =>
+    new Promise<number>((resolve, reject) => {
+      if (dead) return reject(dead);
+      const n = ++seq;
+      pending.set(n, { resolve, reject });
+      post({ t, seq: n, ...extra } as ToWorker);
+    });
+
+  worker.on('message', (batch: ToMain[]) => {
+    for (const m of batch) {
+      if (m.t === 'error') reportError(toError(m.error));
+      else if (m.t === 'prune') reportPrune(m.rows, m.upTo);
+      else if (m.t === 'opened') markOpened({ synchronous: m.synchronous });
+      else {
+        const waiter = pending.get(m.seq);
+        pending.delete(m.seq);
+        if (m.t === 'intent' && m.error) waiter?.reject(toError(m.error));
+        else waiter?.resolve(m.t === 'intent' ? m.id! : m.value);
+      }
+    }
+  });
+  const die = (reason: string) => {
+    dead ??= new AirlockError('AIRLOCK_ERR_AUDIT_WRITE', `the audit thread stopped: ${reason}`);
+    for (const waiter of pending.values()) waiter.reject(dead);
+    pending.clear();
+  };
+  worker.on('error', (err) => {
+    die(err.message);
+    reportError(dead!);
+  });
+  worker.on('exit', (code) => die(`exit ${code}`));
+
+  return {
+    opened,
+    async intent(request: RequestIntent): Promise<AuditEntry> {
+      const id = await ask('intent', { request });
+      let finished = false;
+      return {
+        id,
+        finish(outcome) {
+          if (finished) return;
+          finished = true;
+          post({ t: 'finish', id, outcome });
+        },
+      };
+    },
+    denied(request: DeniedRequest): void {
+      post({ t: 'denied', request });
+    },
+    recoverUnfinished: () => ask('recover'),
+    flush: async () => {
+      await ask('flush');
+    },
+    close() {
+      closing ??= ask('close').then(
+        () => worker.terminate().then(() => undefined),
+        () => undefined, // already dead: nothing left to commit
+      );
+      return closing;
+    },
+  };
+}
