@@ -102,7 +102,7 @@ export function targetRows(r: Omit<BenchResults, 'targets'>): TargetRow[] {
       ? {
           figure: "p99 at half of airlock's own max load",
           target: "≤ 2× nginx's p99 at the same load",
-          measured: `${fmtMs(h.airlockFull.p99Ms)} vs nginx ${fmtMs(h.nginx.p99Ms)} (${fmtRatio(h.airlockFull.p99Ms / h.nginx.p99Ms)}) at ~${fmtRps(h.offeredRps)} req/s offered`,
+          measured: `${fmtMs(h.airlockFull.p99Ms)} vs nginx ${fmtMs(h.nginx.p99Ms)} (${fmtRatio(h.airlockFull.p99Ms / h.nginx.p99Ms)}), paced to ~${fmtRps(h.offeredRps)} req/s`,
           holds: h.airlockFull.p99Ms <= 2 * h.nginx.p99Ms,
         }
       : { figure: "p99 at half of airlock's own max load", target: "≤ 2× nginx's p99 at the same load", measured: 'not measured', holds: null }, // prettier-ignore
