@@ -6,7 +6,14 @@ cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(nftables iproute2 util-linux procps bubblewrap curl git ca-certificates openssl)
 # --with-test-tools: what the test suite drives inside sandboxes besides (tmux, keyctl, pip)
-if [ "${1:-}" = "--with-test-tools" ]; then SYSTEM_PACKAGES+=(tmux keyutils python3 python3-pip); fi
+# --with-bench-tools: what `npm run bench` compares airlock with and loads it by (wrk, nginx, haproxy)
+for arg in "$@"; do
+  case "$arg" in
+    --with-test-tools) SYSTEM_PACKAGES+=(tmux keyutils python3 python3-pip) ;;
+    --with-bench-tools) SYSTEM_PACKAGES+=(wrk nginx-light haproxy) ;;
+    *) echo "install.sh: unknown flag $arg (--with-test-tools, --with-bench-tools)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${SYSTEM_PACKAGES[@]}"; do

@@ -1,0 +1,278 @@
+/**
+ * `npm run bench` (as root): airlock beside nginx, haproxy and a bare Node proxy, in one run.
+ * One TLS upstream on loopback (nginx answering a 97-byte JSON to requests carrying the real
+ * key); arms: direct to it, nginx / haproxy / bare Node each swapping the key header, and
+ * airlock with audit FULL and NORMAL (a real sandbox each, wrk inside it against
+ * `$X_BASE_URL`). `wrk -t1 -c32` in interleaved rounds, medians; then airlock FULL and nginx
+ * at half of airlock's own max rate; then the start-up figures. Prints the table beside
+ * issue 11's targets, writes the JSON (`--out`) and the generated section of
+ * docs/benchmarks.md (`--no-docs` to skip). Loopback and its own namespaces only.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createTestCa } from '../test/helpers/test-ca.js';
+import { openAirlockArm, type AirlockArm } from './compare/airlock-arm.js';
+import {
+  haproxyConfig,
+  proxyNginxConfig,
+  startNative,
+  upstreamNginxConfig,
+  type UpstreamTarget,
+} from './compare/native-servers.js';
+import {
+  ARMS,
+  docsSection,
+  figures,
+  replaceSection,
+  roundOrder,
+  targetRows,
+  terminalReport,
+  type Arm,
+  type BenchResults,
+} from './compare/report.js';
+import { createTeardownMs, helpWallMs, runTrueWallMs } from './compare/startup.js';
+import { ensureBenchTools } from './compare/tools.js';
+import { delayForRate, parseWrk, WRK_SCRIPT, wrkArgs, type WrkOptions, type WrkRun } from './compare/wrk.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const { values: opts } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '32' },
+    out: { type: 'string', default: join(ROOT, 'bench', 'results.json') },
+    docs: { type: 'string', default: join(ROOT, 'docs', 'benchmarks.md') },
+    'no-docs': { type: 'boolean', default: false },
+    'no-startup': { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+    pool: { type: 'string', default: '10.238.0.0/16' },
+  },
+});
+const ROUNDS = Number(opts.rounds);
+const SECONDS = Number(opts.seconds);
+const CONNECTIONS = Number(opts.connections);
+const THREADS = 1;
+const HOST = 'api.bench.test';
+const HEADER = 'x-api-key';
+
+if (process.getuid?.() !== 0) {
+  console.error('npm run bench builds sandboxes: run it as root (sudo npm run bench)');
+  process.exit(1);
+}
+ensureBenchTools();
+
+const cleanups: (() => unknown)[] = [];
+async function cleanup(): Promise<void> {
+  for (const fn of cleanups.splice(0).reverse()) {
+    try {
+      await fn();
+    } catch (error) {
+      console.error('cleanup:', error);
+    }
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address() as { port: number };
+  s.close();
+  return port;
+}
+
+function log(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
+}
+
+/** wrk on loopback against `url`. */
+async function localWrk(
+  url: string,
+  headers: string[],
+  script: string,
+  o: Omit<WrkOptions, 'url' | 'headers' | 'script'>,
+): Promise<WrkRun> {
+  const child = spawn('wrk', wrkArgs({ ...o, url, headers, script }), {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`wrk exited ${code}: ${out}`);
+  return parseWrk(out);
+}
+
+/** The bare Node passthrough in its own process. */
+async function startNodePassthrough(up: UpstreamTarget, ca: string): Promise<number> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'bench', 'compare', 'node-passthrough.ts')],
+    {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  cleanups.push(async () => {
+    if (child.exitCode !== null) return;
+    const exited = once(child, 'exit');
+    child.stdin.end();
+    await exited;
+  });
+  child.stdin.write(`${JSON.stringify({ ...up, ca })}\n`);
+  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+  return (JSON.parse(line) as { port: number }).port;
+}
+
+try {
+  if (!opts['no-build'] && !opts['no-startup']) {
+    log('building dist/ (for the CLI figures)…');
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: ROOT,
+        stdio: 'inherit',
+      },
+    );
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  chmodSync(dir, 0o755); // nginx's workers run as nobody and need to traverse it
+  const ca = createTestCa();
+  cleanups.push(() => ca.cleanup());
+  const leaf = ca.issue([HOST]);
+  writeFileSync(join(dir, 'upstream.pem'), leaf.cert);
+  writeFileSync(join(dir, 'upstream.key'), leaf.key, { mode: 0o600 });
+  writeFileSync(join(dir, 'wrk.lua'), WRK_SCRIPT);
+  const script = join(dir, 'wrk.lua');
+
+  const up: UpstreamTarget = {
+    host: HOST,
+    port: await freePort(),
+    header: HEADER,
+    secret: `real-bench-${randomBytes(12).toString('hex')}`,
+    caFile: ca.caFile,
+  };
+  const sub = (name: string) => {
+    const d = join(dir, name);
+    mkdirSync(d, { mode: 0o755 });
+    return d;
+  };
+  const upDir = sub('upstream');
+  const upstream = await startNative(
+    'nginx',
+    upDir,
+    upstreamNginxConfig(upDir, { ...up, cert: join(dir, 'upstream.pem'), key: join(dir, 'upstream.key') }),
+    up.port,
+  );
+  cleanups.push(() => upstream.stop());
+  const ngDir = sub('nginx');
+  const nginxPort = await freePort();
+  const nginx = await startNative('nginx', ngDir, proxyNginxConfig(ngDir, nginxPort, up), nginxPort);
+  cleanups.push(() => nginx.stop());
+  const haproxyPort = await freePort();
+  const haproxy = await startNative('haproxy', sub('haproxy'), haproxyConfig(haproxyPort, up), haproxyPort);
+  cleanups.push(() => haproxy.stop());
+  const nodePort = await startNodePassthrough(up, ca.caPem);
+  log('starting the airlock engines and their sandboxes…');
+  const airlock: Record<'FULL' | 'NORMAL', AirlockArm> = {} as Record<'FULL' | 'NORMAL', AirlockArm>;
+  for (const mode of ['FULL', 'NORMAL'] as const) {
+    airlock[mode] = await openAirlockArm(up, opts.pool, mode);
+    cleanups.push(() => airlock[mode].close());
+  }
+
+  const placeholder = `${HEADER}: sk-placeholder-the-proxy-replaces`;
+  const arms: Record<Arm, (o: Omit<WrkOptions, 'url' | 'headers' | 'script'>) => Promise<WrkRun>> = {
+    // (wrk adds a second Host header unless its own is spelled `Host`)
+    direct: (o) =>
+      localWrk(
+        `https://127.0.0.1:${up.port}/v1/bench`,
+        [`Host: ${HOST}`, `${HEADER}: ${up.secret}`],
+        script,
+        o,
+      ),
+    nginx: (o) => localWrk(`http://127.0.0.1:${nginxPort}/v1/bench`, [placeholder], script, o),
+    haproxy: (o) => localWrk(`http://127.0.0.1:${haproxyPort}/v1/bench`, [placeholder], script, o),
+    node: (o) => localWrk(`http://127.0.0.1:${nodePort}/v1/bench`, [placeholder], script, o),
+    airlockFull: (o) => airlock.FULL.wrk(o),
+    airlockNormal: (o) => airlock.NORMAL.wrk(o),
+  };
+  const load = { threads: THREADS, connections: CONNECTIONS };
+
+  // a short warm-up of each arm, which also proves every arm answers 200 (the upstream
+  // refuses a request without the real key)
+  for (const arm of ARMS) {
+    const r = await arms[arm]({ ...load, seconds: 1 });
+    if (r.requests === 0 || r.errors > 0) {
+      throw new Error(`arm ${arm} is broken: ${r.errors} errors in ${r.requests} requests`);
+    }
+  }
+
+  const runs = Object.fromEntries(ARMS.map((a) => [a, [] as WrkRun[]])) as Record<Arm, WrkRun[]>;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const arm of roundOrder(ARMS, round)) {
+      const r = await arms[arm]({ ...load, seconds: SECONDS });
+      runs[arm].push(r);
+      log(
+        `round ${round + 1}/${ROUNDS} ${arm}: ${r.rps} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.errors} errors`,
+      );
+    }
+  }
+  const armFigures = Object.fromEntries(ARMS.map((a) => [a, figures(runs[a])])) as BenchResults['arms'];
+
+  // half load: the same delay per request on every connection, for airlock FULL and nginx
+  const offeredRps = Math.round(armFigures.airlockFull!.rps / 2);
+  const delayMs = delayForRate(offeredRps, CONNECTIONS);
+  const half: Record<'airlockFull' | 'nginx', WrkRun[]> = { airlockFull: [], nginx: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const arm of roundOrder(['airlockFull', 'nginx'] as const, round)) {
+      const r = await arms[arm]({ ...load, seconds: SECONDS, delayMs });
+      half[arm].push(r);
+      log(`half load ${round + 1}/${ROUNDS} ${arm}: ${r.rps} req/s, p99 ${r.p99Ms} ms`);
+    }
+  }
+
+  let startup: BenchResults['startup'];
+  if (!opts['no-startup']) {
+    const bin = join(ROOT, 'dist', 'cli', 'bin.js');
+    log('start-up figures…');
+    const runHome = mkdtempSync(join(tmpdir(), 'airlock-bench-run-'));
+    cleanups.push(() => rmSync(runHome, { recursive: true, force: true }));
+    startup = {
+      helpMs: helpWallMs(bin, 11),
+      runTrueMs: runTrueWallMs(bin, 5, runHome, opts.pool),
+      createTeardownMs: await createTeardownMs(airlock.FULL.engine, 11),
+    };
+  }
+
+  const command = `sudo npm run bench -- --rounds ${ROUNDS} --seconds ${SECONDS} --connections ${CONNECTIONS}`;
+  const base: Omit<BenchResults, 'targets'> = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, node: process.versions.node, kernel: release() },
+    command,
+    load: { tool: 'wrk', threads: THREADS, connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS },
+    arms: armFigures,
+    halfLoad: { offeredRps, delayMs, airlockFull: figures(half.airlockFull), nginx: figures(half.nginx) },
+    ...(startup ? { startup } : {}),
+  };
+  const results: BenchResults = { ...base, targets: targetRows(base) };
+  writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
+  if (!opts['no-docs']) {
+    writeFileSync(opts.docs, replaceSection(readFileSync(opts.docs, 'utf8'), docsSection(results)));
+  }
+  console.log(terminalReport(results));
+  log(`wrote ${opts.out}${opts['no-docs'] ? '' : ` and ${opts.docs}`}`);
+} finally {
+  await cleanup();
+}

@@ -1,0 +1,214 @@
+/**
+ * What `npm run bench` reports, as pure functions: medians of interleaved rounds, the figures
+ * beside issue 11's targets, the terminal/Markdown table, the JSON file and the generated
+ * section of docs/benchmarks.md.
+ */
+import type { WrkRun } from './wrk.js';
+
+/** The arms of the throughput comparison, in table order. */
+export const ARMS = ['direct', 'nginx', 'haproxy', 'node', 'airlockFull', 'airlockNormal'] as const;
+export type Arm = (typeof ARMS)[number];
+
+export const ARM_LABELS: Record<Arm, string> = {
+  direct: 'direct to the upstream',
+  nginx: 'nginx injecting the header',
+  haproxy: 'haproxy injecting the header',
+  node: 'bare `node:http` + `undici.stream` passthrough',
+  airlockFull: 'airlock, audit FULL (wrk in a sandbox)',
+  airlockNormal: 'airlock, audit NORMAL (wrk in a sandbox)',
+};
+
+/** The medians of one arm's rounds. */
+export interface ArmFigures {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** errors summed over all rounds (non-2xx answers included) */
+  errors: number;
+  rounds: WrkRun[];
+}
+
+/** One row of the targets table. */
+export interface TargetRow {
+  figure: string;
+  target: string;
+  /** the measured value as shown */
+  measured: string;
+  /** null: not measured by this run */
+  holds: boolean | null;
+}
+
+export interface BenchResults {
+  date: string;
+  machine: { cpus: number; node: string; kernel: string };
+  /** the command that reproduces this run */
+  command: string;
+  load: { tool: string; threads: number; connections: number; seconds: number; rounds: number };
+  arms: Partial<Record<Arm, ArmFigures>>;
+  /** both arms at one offered rate: half of airlock FULL's own max req/s */
+  halfLoad?: { offeredRps: number; delayMs: number; airlockFull: ArmFigures; nginx: ArmFigures };
+  startup?: { helpMs?: number; runTrueMs?: number; createTeardownMs?: number };
+  targets: TargetRow[];
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function figures(rounds: readonly WrkRun[]): ArmFigures {
+  return {
+    rps: Math.round(median(rounds.map((r) => r.rps))),
+    p50Ms: Number(median(rounds.map((r) => r.p50Ms)).toFixed(2)),
+    p99Ms: Number(median(rounds.map((r) => r.p99Ms)).toFixed(2)),
+    errors: rounds.reduce((n, r) => n + r.errors, 0),
+    rounds: [...rounds],
+  };
+}
+
+/** `order` rotated by `round`, so no arm always runs right after the same neighbour. */
+export function roundOrder<T>(order: readonly T[], round: number): T[] {
+  const k = order.length === 0 ? 0 : round % order.length;
+  return [...order.slice(k), ...order.slice(0, k)];
+}
+
+const fmtRps = (n: number) =>
+  n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : n >= 1000 ? `${(n / 1000).toFixed(2)}k` : `${n}`;
+const fmtMs = (n: number) => `${n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)} ms`;
+const fmtRatio = (n: number) => `${n.toFixed(2)}×`;
+const mark = (holds: boolean | null) => (holds === null ? '—' : holds ? '✓' : '✗');
+
+/** The rows of issue 11's targets table, with what this run measured beside them. */
+export function targetRows(r: Omit<BenchResults, 'targets'>): TargetRow[] {
+  const { nginx, node, airlockFull } = r.arms;
+  const rows: TargetRow[] = [];
+  if (nginx && node && airlockFull) {
+    const vsNginx = airlockFull.rps / nginx.rps;
+    const vsNode = airlockFull.rps / node.rps;
+    rows.push({
+      figure: 'req/s, audit FULL, wrk in a sandbox',
+      target: '≥ 0.5× nginx and ≥ 1.0× the bare Node passthrough',
+      measured: `${fmtRps(airlockFull.rps)}: ${fmtRatio(vsNginx)} nginx, ${fmtRatio(vsNode)} Node`,
+      holds: vsNginx >= 0.5 && vsNode >= 1,
+    });
+  } else {
+    rows.push({ figure: 'req/s, audit FULL, wrk in a sandbox', target: '≥ 0.5× nginx and ≥ 1.0× the bare Node passthrough', measured: 'not measured', holds: null }); // prettier-ignore
+  }
+  const h = r.halfLoad;
+  rows.push(
+    h
+      ? {
+          figure: "p99 at half of airlock's own max load",
+          target: "≤ 2× nginx's p99 at the same load",
+          measured: `${fmtMs(h.airlockFull.p99Ms)} vs nginx ${fmtMs(h.nginx.p99Ms)} (${fmtRatio(h.airlockFull.p99Ms / h.nginx.p99Ms)}), paced to ~${fmtRps(h.offeredRps)} req/s`,
+          holds: h.airlockFull.p99Ms <= 2 * h.nginx.p99Ms,
+        }
+      : { figure: "p99 at half of airlock's own max load", target: "≤ 2× nginx's p99 at the same load", measured: 'not measured', holds: null }, // prettier-ignore
+  );
+  for (const [figure, target] of [
+    ['SSE', 'added time to first byte ≤ 1 ms; no event more than 5 ms later than direct'],
+    ['100 MB upload and download', '≥ 0.5× direct throughput each way; engine RSS growth ≤ 16 MB'],
+    ['first call of a new sandbox', 'added time to first byte ≤ 5 ms over direct'],
+    ['2,000 concurrent SSE streams', '≤ 300 MB RSS for the engine'],
+  ] as const) {
+    rows.push({ figure, target, measured: 'not measured by `npm run bench` yet', holds: null });
+  }
+  const s = r.startup ?? {};
+  const timed = (figure: string, target: string, value: number | undefined, limit: number, note = '') =>
+    rows.push({
+      figure,
+      target,
+      measured: value === undefined ? 'not measured' : `${fmtMs(value)}${note}`,
+      holds: value === undefined ? null : value <= limit,
+    });
+  timed('sandbox create + teardown (engine)', 'p50 ≤ 50 ms; ≤ 10 processes spawned', s.createTeardownMs, 50, ' (p50; processes not counted)'); // prettier-ignore
+  timed('`airlock run -- true` wall', 'median ≤ 250 ms', s.runTrueMs, 250);
+  timed('`airlock --help` wall', 'median ≤ 150 ms', s.helpMs, 150);
+  rows.push({
+    figure: '1 vs 1,000 sandboxes, per-packet',
+    target: 'within 5 % (today: flat — keep it)',
+    measured: '`npm run bench:nft`',
+    holds: null,
+  });
+  return rows;
+}
+
+/** A Markdown table, padded the way prettier pads it (so the docs stay `prettier --check` clean). */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(3, h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The throughput table: each arm's medians and its ratio to nginx. */
+export function armsTable(r: Pick<BenchResults, 'arms'>): string {
+  const nginx = r.arms.nginx?.rps;
+  const rows = ARMS.flatMap((arm) => {
+    const f = r.arms[arm];
+    if (!f) return [];
+    return [
+      [
+        ARM_LABELS[arm],
+        fmtRps(f.rps),
+        fmtMs(f.p50Ms),
+        fmtMs(f.p99Ms),
+        arm === 'direct' || nginx === undefined ? '—' : fmtRatio(f.rps / nginx),
+        String(f.errors),
+      ],
+    ];
+  });
+  return markdownTable(['arm', 'req/s', 'p50', 'p99', 'vs nginx', 'errors'], rows);
+}
+
+export function targetsTable(rows: readonly TargetRow[]): string {
+  return markdownTable(
+    ['figure', 'target', 'measured', 'holds'],
+    rows.map((t) => [t.figure, t.target, t.measured, mark(t.holds)]),
+  );
+}
+
+/** The generated section of docs/benchmarks.md (between the markers). */
+export function docsSection(r: BenchResults): string {
+  const l = r.load;
+  const parts = [
+    '## `npm run bench`: airlock beside nginx, haproxy and a bare Node proxy',
+    '',
+    `Generated by \`${r.command}\` on ${r.date.slice(0, 10)} (${r.machine.cpus} CPUs, Node ${r.machine.node}, kernel ${r.machine.kernel}); do not edit by hand.`,
+    `\`${l.tool} -t${l.threads} -c${l.connections} -d${l.seconds}s\`, ${l.rounds} interleaved rounds (each starts at another arm), medians;`,
+    'the same 97-byte JSON answer from a local TLS upstream (nginx) and the same header injection in every proxy arm;',
+    'wrk runs inside a sandbox for airlock and on loopback for the others.',
+    '',
+    armsTable(r),
+    '',
+  ];
+  if (r.halfLoad) {
+    const h = r.halfLoad;
+    parts.push(
+      `Half load: wrk has no fixed-rate mode (wrk2 is not packaged), so each of the ${l.connections} connections waits ${h.delayMs} ms`,
+      `before each request, offering ~${fmtRps(h.offeredRps)} req/s (half of airlock FULL's max) to airlock FULL and nginx alike;`,
+      `they served ${fmtRps(h.airlockFull.rps)} and ${fmtRps(h.nginx.rps)} req/s, p99 ${fmtMs(h.airlockFull.p99Ms)} and ${fmtMs(h.nginx.p99Ms)}.`,
+      '',
+    );
+  }
+  parts.push("Issue 11's targets:", '', targetsTable(r.targets));
+  return parts.join('\n');
+}
+
+export const SECTION_START = '<!-- bench:start -->';
+export const SECTION_END = '<!-- bench:end -->';
+
+/** `doc` with the text between the markers replaced (the markers and section appended when absent). */
+export function replaceSection(doc: string, section: string): string {
+  const block = `${SECTION_START}\n\n${section.trim()}\n\n${SECTION_END}`;
+  const start = doc.indexOf(SECTION_START);
+  const end = doc.indexOf(SECTION_END);
+  if (start === -1 || end === -1 || end < start) return `${doc.trimEnd()}\n\n${block}\n`;
+  return doc.slice(0, start) + block + doc.slice(end + SECTION_END.length);
+}
+
+/** What the terminal shows at the end of a run. */
+export function terminalReport(r: BenchResults): string {
+  return [armsTable(r), '', targetsTable(r.targets), '', `reproduce: ${r.command}`].join('\n');
+}
