@@ -71,8 +71,9 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
     outbox = [];
     if (batch.length > 0 && dead === undefined) worker.postMessage(batch);
   };
+  // one message per turn of the event loop: the requests read in one poll phase travel together
   const post = (message: ToWorker) => {
-    if (outbox.length === 0) queueMicrotask(flushOutbox);
+    if (outbox.length === 0) setImmediate(flushOutbox);
     outbox.push(message);
   };
   /** a request with an answer; rejects if the thread dies first */

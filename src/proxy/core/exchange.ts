@@ -1,9 +1,11 @@
+import { EventEmitter } from 'node:events';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { finished, pipeline, Transform, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AuditEntry, AuditSink, LlmUsage, RequestIntent, RequestOutcome } from '../../audit/sink.js';
 import { AirlockError, errorType } from '../../errors.js';
 import { errorAnswer } from './answer.js';
+import { chain } from './chain.js';
 import type { ReplyPort } from './reply-port.js';
 import { classifyUpstreamError } from './upstream-error.js';
 
@@ -23,8 +25,12 @@ export interface UpstreamAnswer {
 export interface UpstreamLeg {
   /** host[:port] for messages */
   host: string;
-  /** sends the request with `body` (the guest's bytes, counted; null = none) and resolves once the upstream answered */
-  open(body: Readable | null, signal: AbortSignal): Promise<UpstreamAnswer>;
+  /**
+   * sends the request with `body` (the guest's bytes, counted; null = none) and resolves once
+   * the upstream answered; `abort` emits 'abort' if the guest goes away first (an emitter, as
+   * undici takes: an AbortSignal per request costs more than the rest of the bookkeeping)
+   */
+  open(body: Readable | null, abort: EventEmitter): Promise<UpstreamAnswer>;
 }
 
 export interface ExchangeDeps {
@@ -122,9 +128,11 @@ export async function runExchange(
   };
 
   // the guest went away: stop the upstream too (before its answer; after it, the pipeline does)
-  const controller = new AbortController();
+  const abort = new EventEmitter();
+  let guestGone = false;
   port.onClose(() => {
-    controller.abort();
+    guestGone = true;
+    abort.emit('abort');
     finish('error', seen.status, 'guest disconnected');
   });
 
@@ -138,15 +146,15 @@ export async function runExchange(
 
   let answer: UpstreamAnswer;
   try {
-    answer = await leg.open(body, controller.signal);
+    answer = await leg.open(body, abort);
   } catch (err) {
-    if (controller.signal.aborted) return;
+    if (guestGone) return;
     const failure = classifyUpstreamError(err, leg.host);
     finish('error', failure.status ?? 502, errorType(failure.code));
     port.fail(errorAnswer(failure));
     return;
   }
-  if (controller.signal.aborted) return void answer.body.destroy();
+  if (guestGone) return void answer.body.destroy();
   seen.ttfbMs = Date.now() - intent.startedAt;
   seen.status = answer.status;
 
@@ -173,7 +181,7 @@ export async function runExchange(
   // object for each stream it tears down; the bytes to the guest are counted as they pass by
   const streams = [answer.body, ...(answer.through ?? [])];
   streams.at(-1)!.on('data', (chunk: Buffer) => (seen.bytesOut += chunk.length));
-  pipeline([...streams, sink], (err) => {
+  const ended = (err?: Error | null) => {
     if (failed?.side === 'upstream') {
       finish('error', answer.status, errorType(classifyUpstreamError(failed.err, leg.host).code));
     } else if (port.kind === 'http') {
@@ -185,5 +193,8 @@ export async function runExchange(
     } else {
       complete(); // a tunnel the guest hung up on ended normally
     }
-  });
+  };
+  // a tunnel keeps stream.pipeline's teardown of both sockets; an HTTP answer, the hot path, is chained
+  if (port.kind === 'http') chain(streams, sink, ended);
+  else pipeline([...streams, sink], ended);
 }

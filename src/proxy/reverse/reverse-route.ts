@@ -34,6 +34,20 @@ export function parseReverseTarget(url: string): { service: string; rawTarget: s
   return service === '' ? undefined : { service, rawTarget: end < 0 ? '' : rest.slice(end) };
 }
 
+/** Feeds the bytes that pass to a usage reader, holding none. */
+function usageTap(usage: UsageReader): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      try {
+        usage.write(chunk);
+      } catch {
+        // a usage parser must never break the stream it watches
+      }
+      callback(null, chunk);
+    },
+  });
+}
+
 /** Statuses and methods whose responses have no body, so Content-Length keeps its meaning. */
 function hasNoBody(method: string, status: number): boolean {
   return method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
@@ -48,11 +62,13 @@ function hasNoBody(method: string, status: number): boolean {
 export function createReverseRoute(ctx: ProxyContext) {
   const { deps, policy, refusals } = ctx;
   const services = new Map(deps.services.map((s) => [s.name, s]));
+  // parsed once per sandbox, not per request
+  const upstreams = new Map(deps.services.map((s) => [s.name, new URL(s.upstream)]));
   const scrubber = createSecretScrubber(sandboxSecretForms(deps.services, deps.credentials));
 
   /** The upstream's response as the guest gets it: decoded, scrubbed, usage read on the way. */
   function shape(service: Service, response: Dispatcher.ResponseData, method: string): UpstreamAnswer {
-    const host = new URL(service.upstream).host;
+    const { host } = upstreams.get(service.name)!;
     const decoders = createBodyDecoder(response.headers['content-encoding']);
     if (decoders === null) {
       response.body.destroy();
@@ -76,21 +92,13 @@ export function createReverseRoute(ctx: ProxyContext) {
     } catch (err) {
       ctx.logger.error({ err, service: service.name }, 'usage tap failed; usage not recorded');
     }
-    const tap = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        try {
-          usage?.write(chunk);
-        } catch {
-          // a usage parser must never break the stream it watches
-        }
-        callback(null, chunk);
-      },
-    });
+    const through = [...(decoders ?? []), scrubber.stream()];
+    if (usage) through.push(usageTap(usage));
     return {
       status: response.statusCode,
       headers,
       body: response.body,
-      through: [...(decoders ?? []), scrubber.stream(), tap],
+      through,
       usage: () => usage?.end(),
     };
   }
@@ -119,7 +127,7 @@ export function createReverseRoute(ctx: ProxyContext) {
     if (service) {
       // denials name the credential too: "what was tried with GITHUB_TOKEN" includes the refusals
       base.service = service.name;
-      base.host = new URL(service.upstream).host;
+      base.host = upstreams.get(service.name)!.host;
       if (credential) base.credential = credential.envVar;
     }
     if (!decision.allow)
@@ -131,7 +139,7 @@ export function createReverseRoute(ctx: ProxyContext) {
       );
       return refusals.refuse(port, error, base);
     }
-    const upstream = new URL(service.upstream);
+    const upstream = upstreams.get(service.name)!;
     const [path, rawQuery] = splitTarget(decision.target);
     base.path = path;
 
