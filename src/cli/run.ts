@@ -9,6 +9,7 @@ import type { GuestProcess } from '../sandbox/guest-process.js';
 import { checkWorkdir, parseMount } from '../sandbox/host-paths.js';
 import { Engine, type EngineSandbox } from '../engine/engine.js';
 import { sandboxPolicy } from '../engine/enforced-sandbox.js';
+import { blockedLines, summaryLine } from './blocked-lines.js';
 import type { CliIo, Command } from './command.js';
 import { listFlag, parseFlags, stringFlag } from './flags.js';
 
@@ -27,6 +28,7 @@ const FLAGS = {
   pids: { value: true },
   cpus: { value: true },
   grace: { value: true },
+  quiet: {},
 } as const;
 
 const HELP = `Usage: airlock run [flags] -- CMD [ARGS...]
@@ -61,7 +63,13 @@ Flags:
   --cpus N            CPU time as a number of CPUs, e.g. 1.5 (default: no quota)
   --grace DURATION    time CMD has to exit after Ctrl-C or SIGTERM before it is killed,
                       e.g. 30s (default: 10s); a second Ctrl-C kills at once
+  --quiet             print no line per blocked request and no summary at exit
   -h, --help          show this help
+
+Each request or connection the proxy refuses is shown on stderr as it happens
+(\`airlock: blocked GET api.openai.com/v1/models — …\`, a few a second at most), and a guest
+that used the proxy ends with one line: requests, denied, tokens. The guest's stdout is
+its own.
 
 Exit status: CMD's own; 127 when CMD is not found; 128+n when it dies of signal n.
 Ctrl-C and other signals are passed to CMD.
@@ -117,11 +125,16 @@ async function runSandboxed(args: string[], io: CliIo, lifetime: GuestLifetime):
   const workdir = flags['no-workdir']
     ? null
     : checkWorkdir(stringFlag(flags, 'workdir') ?? process.cwd(), home);
+  const quiet = flags.quiet === true;
+  const name = stringFlag(flags, 'name');
+  let label = name ?? ''; // the sandbox's name, else its id once it has one
+  const blocked = quiet ? undefined : blockedLines(io.stderr, () => label);
   const spec = {
+    onRefusal: blocked?.listener,
     credentials: listFlag(flags, 'cred'),
     profiles: listFlag(flags, 'profile'),
     allowEndpoints: listFlag(flags, 'allow-endpoint'),
-    name: stringFlag(flags, 'name'),
+    name,
     user: stringFlag(flags, 'user'),
     env,
     limits,
@@ -134,12 +147,17 @@ async function runSandboxed(args: string[], io: CliIo, lifetime: GuestLifetime):
   let status: number | null = null;
   try {
     const sandbox = await engine.create(spec);
+    label ||= sandbox.id;
     for (const warning of sandbox.warnings) io.stderr.write(`airlock: warning: ${warning}\n`);
     try {
       const guest = sandbox.spawn(rest, { workdir, stdio: 'inherit' });
       lifetime.attach(guest, graceMs);
       status = await guest.exited;
       reportLimits(sandbox, limits, io);
+      if (blocked) {
+        blocked.close();
+        io.stderr.write(summaryLine(await engine.summary({ sandbox: sandbox.id }), label));
+      }
       return status;
     } finally {
       await sandbox.close(status);

@@ -18,6 +18,7 @@ import {
   makePlaceholder,
   startProxy,
   proxyVariables,
+  type RefusalListener,
   type RunningProxy,
   type ServiceCredential,
 } from '../proxy/index.js';
@@ -40,6 +41,8 @@ export interface SandboxSpec extends Pick<
   profiles?: readonly string[];
   /** `--allow-endpoint service:METHOD:/path` values */
   allowEndpoints?: readonly string[];
+  /** told of each request or connection the proxy refuses, as it happens */
+  onRefusal?: RefusalListener;
 }
 
 /** What the engine shares with each of its sandboxes. */
@@ -174,6 +177,7 @@ export async function createEnforcedSandbox(
         limits: config.limits,
         egress: { pool: config.pool, allowTestRanges: config.egress.allowTestRanges },
         logger: { level: invokingEnv[ENV.logLevel] ?? 'warn', stream: resources.logStream },
+        onRefusal: spec.onRefusal,
         usageTap: (service, headers) =>
           service.usageFormat
             ? createUsageTap(service.usageFormat, first(headers['content-type']), {

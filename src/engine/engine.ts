@@ -1,4 +1,9 @@
-import { createAuditQuery, type RequestFilter, type RequestRecord } from '../audit/query.js';
+import {
+  createAuditQuery,
+  type RequestFilter,
+  type RequestRecord,
+  type RequestSummary,
+} from '../audit/query.js';
 import { startAuditThread, type AuditService } from '../audit/threaded-writer.js';
 import type { LoadedConfig } from '../config/index.js';
 import { parseConfig } from '../config/load-config.js';
@@ -211,6 +216,12 @@ export class Engine {
   async requests(filter: RequestFilter = {}): Promise<RequestRecord[]> {
     await this.#resources.audit.flush();
     return createAuditQuery({ db: this.#resources.state.db }).list(filter);
+  }
+
+  /** Counts of the audit rows matching `filter`: requests, denied, errors, tokens. */
+  async summary(filter: RequestFilter = {}): Promise<RequestSummary> {
+    await this.#resources.audit.flush();
+    return createAuditQuery({ db: this.#resources.state.db }).summary(filter);
   }
 
   /** Removes a sandbox; one that still runs commands only with `force`. */

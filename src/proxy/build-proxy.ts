@@ -43,7 +43,13 @@ export function buildProxy(deps: ProxyDeps): FastifyInstance {
     audit: deps.audit,
     logger,
     timeouts,
-    refusals: createRefusals({ sandboxId: deps.sandboxId, audit: deps.audit, logger, limits: deps.limits }),
+    refusals: createRefusals({
+      sandboxId: deps.sandboxId,
+      audit: deps.audit,
+      logger,
+      limits: deps.limits,
+      onRefusal: deps.onRefusal,
+    }),
     egress,
     serviceDispatcher: createServiceDispatcher({
       resolve,

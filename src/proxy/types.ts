@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { AuditSink, LlmUsage } from '../audit/sink.js';
 import type { Service } from '../catalogue/service.js';
 import type { SandboxPolicy } from '../policy/index.js';
+import type { RefusalListener } from './core/refusals.js';
 
 /** A granted credential: the real value (memory only) and the guest's stand-in for it. */
 export interface ServiceCredential {
@@ -92,6 +93,8 @@ export interface ProxyDeps {
   egress?: EgressOptions;
   /** omitted = info to stdout */
   logger?: ProxyLoggerOptions;
+  /** told of each refusal recorded in a row of its own (e.g. `airlock run` shows them live) */
+  onRefusal?: RefusalListener;
   /** usage extraction hook (omitted or returning undefined = no usage recorded) */
   usageTap?(
     service: Service,

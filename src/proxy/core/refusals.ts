@@ -25,7 +25,21 @@ export interface RefusalsOptions {
   audit: AuditSink;
   logger: Logger;
   limits?: ProxyLimits;
+  /** told of each refusal that gets its own row (never of folded ones), e.g. to show it live */
+  onRefusal?: RefusalListener;
 }
+
+/** A refusal as shown to people: what was asked, the answer, and why (never a secret value). */
+export interface Refusal {
+  method: string;
+  host: string;
+  path: string;
+  status: number;
+  code: AirlockError['code'];
+  message: string;
+}
+
+export type RefusalListener = (refusal: Refusal) => void;
 
 /** How long a folded row collects refusals, in ms. */
 const FOLD_WINDOW_MS = 1000;
@@ -80,6 +94,18 @@ export function createRefusals(options: RefusalsOptions): Refusals {
         'refused',
       );
       port.fail(errorAnswer(error, error.code === 'AIRLOCK_ERR_RATE_LIMITED' ? 1 : undefined));
+      try {
+        options.onRefusal?.({
+          method: request.method,
+          host: request.host,
+          path: request.path,
+          status,
+          code: error.code,
+          message: error.message,
+        });
+      } catch (err) {
+        logger.error({ err }, 'refusal listener failed');
+      }
       return;
     }
     fold(request, status);
