@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { BIN, startCli, type CliResult } from './cli.js';
+
+export interface TestDaemon {
+  child: ChildProcess;
+  socket: string;
+  home: string;
+  /** the daemon's log so far */
+  log(): string;
+  /** resolves with the daemon's exit status (or signal) */
+  exited: Promise<{ status: number | null; signal: NodeJS.Signals | null }>;
+  /** runs `airlock ARGS` against this daemon as a separate process */
+  cli(args: string[], env?: NodeJS.ProcessEnv): Promise<CliResult>;
+}
+
+/** A folder for a daemon's socket, removed after the test. */
+export function socketDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-sock-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * Starts `airlock daemon` as a child process and resolves once it listens. After the test
+ * it is stopped (SIGTERM, then SIGKILL after 15 s), also when the test failed; the caller's
+ * `sandboxHome` removes what its sandboxes left.
+ */
+export async function startDaemon(
+  t: TestContext,
+  options: { home: string; socket: string; args?: string[]; env?: NodeJS.ProcessEnv },
+): Promise<TestDaemon> {
+  const env = { ...process.env, AIRLOCK_HOME: options.home, AIRLOCK_SOCKET: options.socket, ...options.env };
+  const child = spawn(process.execPath, ['--import', 'tsx', BIN, 'daemon', ...(options.args ?? [])], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout.on('data', (b: Buffer) => (log += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (log += b.toString()));
+  const exited = new Promise<{ status: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (status, signal) => resolve({ status, signal })),
+  );
+  t.after(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the daemon did not start in 30 s:\n${log}`)), 30_000);
+    const check = () => {
+      if (log.includes('listening on')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stderr.on('data', check);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`the daemon exited before it listened:\n${log}`));
+    });
+  });
+  return {
+    child,
+    socket: options.socket,
+    home: options.home,
+    log: () => log,
+    exited,
+    cli: (args, extra = {}) => {
+      const { child: client, done } = startCli(args, {
+        AIRLOCK_HOME: options.home,
+        AIRLOCK_SOCKET: options.socket,
+        ...extra,
+      });
+      // a client that hangs fails its test instead of holding the run
+      const timer = setTimeout(() => client.kill('SIGKILL'), 60_000);
+      t.after(() => client.kill('SIGKILL'));
+      return done.finally(() => clearTimeout(timer));
+    },
+  };
+}
