@@ -84,6 +84,24 @@ test('variables the root-run tools would obey are refused, in create and exec', 
       'AIRLOCK_ERR_FORBIDDEN',
     );
   }
+  for (const [name, value] of [
+    ['LANG', '/tmp/evil'],
+    ['LC_ALL', '../../tmp/x'],
+    ['LANGUAGE', 'de:/tmp/x'],
+    ['TZ', '/tmp/zone'],
+    ['TZ', ':/tmp/zone'],
+    ['TZ', 'Europe/../../../tmp/zone'],
+  ] as const) {
+    assert.equal(
+      code(() => createSpec({ env: { [name]: value } }, loaded)),
+      'AIRLOCK_ERR_FORBIDDEN',
+      value,
+    );
+  }
+  assert.deepEqual(createSpec({ env: { LANG: 'C.UTF-8', TZ: 'Europe/Berlin' } }, loaded).env, {
+    LANG: 'C.UTF-8',
+    TZ: 'Europe/Berlin',
+  });
   assert.equal(
     code(() => createSpec({ env: { 'A=B': 'x' } }, loaded)),
     'AIRLOCK_ERR_USAGE',

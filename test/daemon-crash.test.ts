@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCli } from './helpers/cli.js';
-import { socketDir, startDaemon } from './helpers/daemon.js';
-import { leftoversOf, sandboxHome } from './helpers/home-leftovers.js';
+import { daemonHome, socketDir, startDaemon } from './helpers/daemon.js';
+import { leftoversOf } from './helpers/home-leftovers.js';
 import { needsRoot } from './helpers/sandbox-bench.js';
 
 /** Host processes whose command line contains `marker`. */
@@ -28,7 +28,7 @@ test(
   'kill -9 of the daemon takes its guests down; gc and a restart leave nothing of its sandboxes',
   { skip: needsRoot, timeout: 180_000 },
   async (t) => {
-    const home = sandboxHome(t);
+    const home = daemonHome(t);
     const dir = socketDir(t);
     const socket = join(dir, 'airlock.sock');
     const config = join(dir, 'config.json');

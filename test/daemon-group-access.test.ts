@@ -5,8 +5,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { BIN, type CliResult } from './helpers/cli.js';
-import { socketDir, startDaemon } from './helpers/daemon.js';
-import { sandboxHome } from './helpers/home-leftovers.js';
+import { daemonHome, socketDir, startDaemon } from './helpers/daemon.js';
 import { needsRoot } from './helpers/sandbox-bench.js';
 
 interface TestUser {
@@ -89,7 +88,7 @@ test(
   { skip: needsRoot, timeout: 180_000 },
   async (t) => {
     const { group, gid, member, outsider } = testUsers(t);
-    const home = sandboxHome(t);
+    const home = daemonHome(t);
     const dir = socketDir(t);
     const socket = join(dir, 'airlock.sock');
     const config = join(dir, 'config.json');

@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SandboxInfo } from '../src/daemon/protocol.js';
 import { startCli } from './helpers/cli.js';
-import { socketDir, startDaemon } from './helpers/daemon.js';
-import { leftoversOf, sandboxHome } from './helpers/home-leftovers.js';
+import { daemonHome, socketDir, startDaemon } from './helpers/daemon.js';
+import { leftoversOf } from './helpers/home-leftovers.js';
 import { canarySecret } from './helpers/proxy-bench.js';
 import { needsRoot } from './helpers/sandbox-bench.js';
 import { sandboxUpstream } from './helpers/sandbox-upstream.js';
@@ -30,7 +30,7 @@ test(
         credentials: { OPENAI_API_KEY: 'env:DAEMON_OPENAI_KEY' },
       }),
     );
-    const home = sandboxHome(t);
+    const home = daemonHome(t);
     const socket = join(socketDir(t), 'airlock.sock');
     const daemon = await startDaemon(t, {
       home,
@@ -120,10 +120,10 @@ test(
       '--',
       'sh',
       '-c',
-      'curl -s -o /dev/null "$AIRLOCK_PROXY_URL/proxy/late/y"',
+      'curl -s -o /dev/null "$AIRLOCK_PROXY_URL/proxy/late/zz-late"',
     ]);
-    for (let i = 0; i < 40 && !followed.includes('/proxy/late/y'); i++) await sleep(100);
-    assert.match(followed, /denied 404 GET \S+\/proxy\/late\/y/);
+    for (let i = 0; i < 40 && !followed.includes('/zz-late'); i++) await sleep(100);
+    assert.match(followed, /denied 404 GET \/zz-late \(airlock_unknown_service\)/);
 
     // a sandbox that runs a command is removed only with --force
     const long = startCli(['exec', 'x', '--', 'sh', '-c', 'echo started; sleep 60'], {
@@ -190,7 +190,7 @@ test(
   'exec passes signals to the command and -i feeds it stdin',
   { skip: needsRoot, timeout: 120_000 },
   async (t) => {
-    const home = sandboxHome(t);
+    const home = daemonHome(t);
     const socket = join(socketDir(t), 'airlock.sock');
     const daemon = await startDaemon(t, { home, socket });
     assert.equal((await daemon.cli(['create', '--name', 's'])).status, 0);

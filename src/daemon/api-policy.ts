@@ -71,11 +71,30 @@ function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
   return result.data;
 }
 
+/**
+ * Locale and time zone variables whose value glibc reads as a file path (a locale name with
+ * a `/`, `TZ=/path` or `TZ=:path`, or one that climbs out of the zone folder).
+ */
+function pathLike(name: string, value: string): boolean {
+  if (name === 'LANG' || name === 'LANGUAGE' || name.startsWith('LC_')) return value.includes('/');
+  if (name === 'TZ') return value.startsWith('/') || value.startsWith(':') || value.includes('..');
+  return false;
+}
+
 /** Refuses variable names that are not names, or that the root-run tools would obey. */
 export function checkCallerEnv(env: Record<string, string>): Record<string, string> {
   for (const name of Object.keys(env)) {
     if (!NAME.test(name)) {
       throw new AirlockError('AIRLOCK_ERR_USAGE', `env: "${name}" is not a variable name ([A-Za-z0-9_])`);
+    }
+    if (pathLike(name, env[name]!)) {
+      throw new AirlockError(
+        'AIRLOCK_ERR_FORBIDDEN',
+        `env: ${name} names a file: glibc in the root-run tools that start a guest would read it`,
+        {
+          hint: 'use a plain locale or zone name (e.g. C.UTF-8, Europe/Berlin), or set it inside the command',
+        },
+      );
     }
     if (name.startsWith('LD_') || LOADER_VARIABLES.has(name)) {
       throw new AirlockError(

@@ -326,6 +326,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     void proc.exited.then((status) => {
       exited = true;
       mine.delete(proc);
+      if (mine.size === 0 && execs.get(sandbox.id) === mine) execs.delete(sandbox.id);
       socket.end(encodeFrame(FRAME.exit, String(status)));
     });
   }

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { collectGarbage } from '../../src/sandbox/gc.js';
+import { openState } from '../../src/sandbox/state.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -17,6 +19,41 @@ export interface TestDaemon {
   cli(args: string[], env?: NodeJS.ProcessEnv): Promise<CliResult>;
 }
 
+/** the daemons started on each home, stopped before that home is cleaned */
+const daemonsOf = new Map<string, Set<ChildProcess>>();
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const closed = new Promise((resolve) => child.once('close', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await closed;
+  clearTimeout(timer);
+}
+
+/**
+ * A state directory for daemons: after the test, whatever the order of other cleanups, its
+ * daemons are stopped (SIGTERM, SIGKILL after 15 s), then gc removes what they left, then
+ * the directory goes.
+ */
+export function daemonHome(t: TestContext): string {
+  const home = mkdtempSync(join(tmpdir(), 'airlock-test-'));
+  const daemons = new Set<ChildProcess>();
+  daemonsOf.set(home, daemons);
+  t.after(async () => {
+    await Promise.all([...daemons].map(stop));
+    daemonsOf.delete(home);
+    const state = openState(home);
+    try {
+      await collectGarbage(state);
+    } finally {
+      state.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+  return home;
+}
+
 /** A folder for a daemon's socket, removed after the test. */
 export function socketDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-sock-'));
@@ -25,9 +62,8 @@ export function socketDir(t: TestContext): string {
 }
 
 /**
- * Starts `airlock daemon` as a child process and resolves once it listens. After the test
- * it is stopped (SIGTERM, then SIGKILL after 15 s), also when the test failed; the caller's
- * `sandboxHome` removes what its sandboxes left.
+ * Starts `airlock daemon` as a child process on a `daemonHome` and resolves once it
+ * listens. After the test it is stopped, also when the test failed.
  */
 export async function startDaemon(
   t: TestContext,
@@ -44,13 +80,9 @@ export async function startDaemon(
   const exited = new Promise<{ status: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('close', (status, signal) => resolve({ status, signal })),
   );
-  t.after(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
-  });
+  const daemons = daemonsOf.get(options.home);
+  if (daemons === undefined) throw new Error('start test daemons on a daemonHome(t)');
+  daemons.add(child);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the daemon did not start in 30 s:\n${log}`)), 30_000);
     const check = () => {
