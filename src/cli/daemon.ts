@@ -72,7 +72,9 @@ export const daemonCommand: Command = {
             `SIGHUP: config ${next.path ?? '(defaults)'} re-read and valid; not applied: the engine keeps the config it started with (restart the daemon to apply it; that ends its sandboxes)`,
           );
         } catch (error) {
-          log(`SIGHUP: config not valid, keeping the running one: ${renderCliError(error).trim()}`);
+          log(
+            `SIGHUP: config not valid, keeping the running one: ${renderCliError(error).trim().replace(/\n\s*/g, ' | ')}`,
+          );
         }
       };
       const stop = (s: NodeJS.Signals) => {
