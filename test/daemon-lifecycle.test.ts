@@ -247,3 +247,33 @@ test(
     assert.match(tty.stdout, /on-a-tty/);
   },
 );
+
+test(
+  'the daemon and its other sandboxes survive a guest killed by its memory limit',
+  { skip: needsRoot, timeout: 120_000 },
+  async (t) => {
+    const home = daemonHome(t);
+    const socket = join(socketDir(t), 'airlock.sock');
+    const daemon = await startDaemon(t, { home, socket });
+    assert.equal((await daemon.cli(['create', '--name', 'small', '--memory', '64m'])).status, 0);
+    assert.equal((await daemon.cli(['create', '--name', 'other'])).status, 0);
+    // node fills 256 MiB: that cannot fit in 64 MiB
+    const oom = await daemon.cli([
+      'exec',
+      'small',
+      '--',
+      'node',
+      '-e',
+      'const b = Buffer.alloc(256 * 2 ** 20, 1); console.log(b.length)',
+    ]);
+    assert.equal(oom.status, 137, `killed by the kernel: ${oom.stderr}`);
+    const again = await daemon.cli(['exec', 'small', '--', 'sh', '-c', 'echo alive; exit 2']);
+    assert.deepEqual([again.status, again.stdout], [2, 'alive\n'], 'the sandbox itself goes on');
+    const other = await daemon.cli(['exec', 'other', '--', 'true']);
+    assert.equal(other.status, 0);
+    const { sandboxes } = JSON.parse((await daemon.cli(['ls', '--json'])).stdout) as {
+      sandboxes: SandboxInfo[];
+    };
+    assert.deepEqual(sandboxes.map((s) => s.name).sort(), ['other', 'small']);
+  },
+);
