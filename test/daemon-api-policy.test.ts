@@ -55,6 +55,15 @@ test('no mounts, working directory, upstreams or other fields: the body is stric
     );
   }
   assert.deepEqual(createSpec({}, loaded).mounts, []);
+  // names end up in log lines and tables: no control characters, spaces or slashes
+  for (const name of ['a\nb', 'a b', '../x', '', '-x', 'x'.repeat(65)]) {
+    assert.equal(
+      code(() => createSpec({ name }, loaded)),
+      'AIRLOCK_ERR_USAGE',
+      JSON.stringify(name),
+    );
+  }
+  assert.equal(createSpec({ name: 'agent-1.a_b' }, loaded).name, 'agent-1.a_b');
 });
 
 test("guests run as the config's daemon.guestUser and no other", () => {

@@ -44,7 +44,13 @@ const LOADER_VARIABLES = new Set([
 const envRecord = z.record(z.string(), z.string());
 
 const createSchema = z.strictObject({
-  name: z.string().min(1).max(64).optional(),
+  name: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+      'must be 1-64 letters, digits, _ . - (starting with a letter or digit)',
+    )
+    .optional(),
   profiles: z.array(z.string()).optional(),
   credentials: z.array(z.string()).optional(),
   secrets: z.record(z.string(), z.string().min(1)).optional(),
