@@ -60,6 +60,20 @@ export const ERRORS = {
     meaning: 'an audit query (--query or --sql) is unknown, fails, or tries to write',
   },
   AIRLOCK_ERR_PROXY_LISTEN: { meaning: 'the proxy could not listen on the requested address' },
+  AIRLOCK_ERR_DAEMON_UNREACHABLE: {
+    meaning: 'no airlock daemon answers on the socket, or this user may not use it',
+  },
+  AIRLOCK_ERR_DAEMON_RUNNING: { meaning: 'another airlock daemon already answers on the socket' },
+  AIRLOCK_ERR_DAEMON_PROTOCOL: {
+    meaning: 'the daemon or its client sent something the API does not define',
+  },
+  AIRLOCK_ERR_FORBIDDEN: {
+    meaning:
+      "a daemon API caller asked for something the daemon's config does not grant: a secret source, a mount, a working directory, another guest user",
+  },
+  AIRLOCK_ERR_TTY: {
+    meaning: 'a terminal (`exec -t`) was asked for, and the guest has no `script` to make one',
+  },
 
   // answers to a guest's request (the `type` in the JSON body is errorType(code))
   AIRLOCK_ERR_BAD_REQUEST: {

@@ -2,6 +2,8 @@
 export interface CliIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** where `exec -i` reads (omitted = process.stdin) */
+  stdin?: NodeJS.ReadableStream;
   env: NodeJS.ProcessEnv;
 }
 

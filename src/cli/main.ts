@@ -11,6 +11,41 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<Command> }[
     load: async () => (await import('./run.js')).runCommand,
   },
   {
+    name: 'daemon',
+    summary: 'run the engine for long-lived sandboxes, with an API on a unix socket',
+    load: async () => (await import('./daemon.js')).daemonCommand,
+  },
+  {
+    name: 'create',
+    summary: 'create a long-lived sandbox in the daemon and print its id',
+    load: async () => (await import('./create.js')).createCommand,
+  },
+  {
+    name: 'exec',
+    summary: "run a command in one of the daemon's sandboxes",
+    load: async () => (await import('./exec.js')).execCommand,
+  },
+  {
+    name: 'ls',
+    summary: "list the daemon's sandboxes",
+    load: async () => (await import('./ls.js')).lsCommand,
+  },
+  {
+    name: 'logs',
+    summary: "show (and follow) one daemon sandbox's audit rows",
+    load: async () => (await import('./logs.js')).logsCommand,
+  },
+  {
+    name: 'stop',
+    summary: "stop a daemon sandbox's commands gracefully and remove it",
+    load: async () => (await import('./rm.js')).stopCommand,
+  },
+  {
+    name: 'rm',
+    summary: 'remove a daemon sandbox (--force while commands run)',
+    load: async () => (await import('./rm.js')).rmCommand,
+  },
+  {
     name: 'audit',
     summary: 'show, query and prune the audit log of proxied requests',
     load: async () => (await import('./audit.js')).auditCommand,

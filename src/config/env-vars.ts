@@ -12,6 +12,8 @@ export const ENV = {
   sudoGid: 'SUDO_GID',
   /** proxy log level: fatal, error, warn (default), info, debug */
   logLevel: 'AIRLOCK_LOG_LEVEL',
+  /** the daemon's unix socket, for `airlock daemon` and its clients (default /run/airlock/airlock.sock) */
+  socket: 'AIRLOCK_SOCKET',
 } as const;
 
 export const DEFAULT_HOME = '/var/lib/airlock';

@@ -284,6 +284,24 @@ export const ConfigSchema = z
       })
       .default({ synchronous: 'FULL', maxBytes: DEFAULT_AUDIT_MAX_BYTES })
       .describe('audit log settings'),
+    daemon: z
+      .strictObject({
+        group: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_-]*\$?$/, 'must be a group name')
+          .optional()
+          .describe(
+            'group whose members may use the daemon socket (mode 0660); they can do what the daemon API allows and nothing more (omitted = root only, mode 0600)',
+          ),
+        guestUser: z
+          .string()
+          .default('nobody')
+          .describe(
+            'the user the guests of daemon sandboxes run as (NAME, UID or UID:GID); API callers cannot choose another',
+          ),
+      })
+      .default({ guestUser: 'nobody' })
+      .describe('`airlock daemon`: who may use its socket and who its guests run as (see docs/daemon.md)'),
   })
   .describe('airlock configuration file');
 

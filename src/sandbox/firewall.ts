@@ -86,3 +86,24 @@ export async function loadGuestRuleset(netns: string, gateway: string, proxyPort
     throw new AirlockError('AIRLOCK_ERR_NFT_VERIFY', `guest nftables rules not in place in ${netns}`);
   }
 }
+
+/**
+ * Packets the guest's own ruleset refused so far (the counters on its reject rules in
+ * netns/guest.nft); null when the namespace or table cannot be read.
+ */
+export async function guestBlockedPackets(netns: string): Promise<number | null> {
+  const out = await nftQuery(['-j', 'list', 'chain', 'inet', 'airlock_guest', 'output'], netns);
+  if (out === null) return null;
+  try {
+    const { nftables } = JSON.parse(out) as {
+      nftables: { rule?: { expr?: { counter?: { packets: number } }[] } }[];
+    };
+    let packets = 0;
+    for (const item of nftables) {
+      for (const expr of item.rule?.expr ?? []) packets += expr.counter?.packets ?? 0;
+    }
+    return packets;
+  } catch {
+    return null;
+  }
+}

@@ -125,7 +125,7 @@ export function withSelected(sql: string): string {
   return `WITH selected AS (SELECT * FROM requests WHERE ${FILTER})\n${sql}`;
 }
 
-const COLUMNS = `id, sandbox, service, credential, method, host, path, query, status, decision, reason,
+export const COLUMNS = `id, sandbox, service, credential, method, host, path, query, status, decision, reason,
   bytes_in AS bytesIn, bytes_out AS bytesOut, ttfb_ms AS ttfbMs, duration_ms AS durationMs, model,
   input_tokens AS inputTokens, output_tokens AS outputTokens, started_at AS startedAt, ended_at AS endedAt`;
 

@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import type { LoadedConfig } from '../config/index.js';
+import { resolveLimits } from '../config/limits.js';
+import type { SandboxSpec } from '../engine/enforced-sandbox.js';
+import { AirlockError } from '../errors.js';
+import type { CreateBody, ExecSpec } from './protocol.js';
+
+/**
+ * What a caller of the daemon's socket may ask for. The socket may be open to a group of
+ * unprivileged users, so nothing in a request may reach beyond the daemon's config: no
+ * secret source (`env:`/`file:` would read root's environment or files), no mount or working
+ * directory (root's files), no guest user other than the config's, no upstream, `resolve`
+ * pin or CA (those exist only in the config and the API has no field for them), and no
+ * variable that the root-run tools before the guest (ip, bwrap, setpriv) would obey.
+ */
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Variables the dynamic loader or glibc obey (glibc's list of "unsecure" variables, which it
+ * ignores for setuid programs): the guest's environment is handed to the root-run tools that
+ * build the guest, so a caller must not set them. Any `LD_` variable is refused as well.
+ */
+const LOADER_VARIABLES = new Set([
+  'GCONV_PATH',
+  'GETCONF_DIR',
+  'GLIBC_TUNABLES',
+  'HOSTALIASES',
+  'LOCALDOMAIN',
+  'LOCPATH',
+  'MALLOC_ARENA_MAX',
+  'MALLOC_ARENA_TEST',
+  'MALLOC_CHECK_',
+  'MALLOC_PERTURB_',
+  'MALLOC_TRACE',
+  'NIS_PATH',
+  'NLSPATH',
+  'RESOLV_HOST_CONF',
+  'RES_OPTIONS',
+  'TMPDIR',
+  'TZDIR',
+]);
+
+const envRecord = z.record(z.string(), z.string());
+
+const createSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+      'must be 1-64 letters, digits, _ . - (starting with a letter or digit)',
+    )
+    .optional(),
+  profiles: z.array(z.string()).optional(),
+  credentials: z.array(z.string()).optional(),
+  secrets: z.record(z.string(), z.string().min(1)).optional(),
+  allowEndpoints: z.array(z.string()).optional(),
+  env: envRecord.optional(),
+  limits: z
+    .strictObject({ memory: z.string().optional(), pids: z.string().optional(), cpus: z.string().optional() })
+    .optional(),
+  user: z.string().optional(),
+});
+
+const execSchema = z.strictObject({
+  command: z.array(z.string()).min(1),
+  env: envRecord.optional(),
+  tty: z.boolean().optional(),
+});
+
+function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+    throw new AirlockError('AIRLOCK_ERR_USAGE', `${what}: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+/**
+ * Locale and time zone variables whose value glibc reads as a file path (a locale name with
+ * a `/`, `TZ=/path` or `TZ=:path`, or one that climbs out of the zone folder).
+ */
+function pathLike(name: string, value: string): boolean {
+  if (name === 'LANG' || name === 'LANGUAGE' || name.startsWith('LC_')) return value.includes('/');
+  if (name === 'TZ') return value.startsWith('/') || value.startsWith(':') || value.includes('..');
+  return false;
+}
+
+/** Refuses variable names that are not names, or that the root-run tools would obey. */
+export function checkCallerEnv(env: Record<string, string>): Record<string, string> {
+  for (const name of Object.keys(env)) {
+    if (!NAME.test(name)) {
+      throw new AirlockError('AIRLOCK_ERR_USAGE', `env: "${name}" is not a variable name ([A-Za-z0-9_])`);
+    }
+    if (pathLike(name, env[name]!)) {
+      throw new AirlockError(
+        'AIRLOCK_ERR_FORBIDDEN',
+        `env: ${name} names a file: glibc in the root-run tools that start a guest would read it`,
+        {
+          hint: 'use a plain locale or zone name (e.g. C.UTF-8, Europe/Berlin), or set it inside the command',
+        },
+      );
+    }
+    if (name.startsWith('LD_') || LOADER_VARIABLES.has(name)) {
+      throw new AirlockError(
+        'AIRLOCK_ERR_FORBIDDEN',
+        `env: ${name} is refused: the dynamic loader obeys it in the root-run tools that start a guest`,
+        { hint: 'set it inside the command instead, e.g. sh -c "LD_PRELOAD=… exec cmd"' },
+      );
+    }
+  }
+  return env;
+}
+
+/** The sandbox a create request asks for, or a refusal naming what the config does not grant. */
+export function createSpec(body: unknown, loaded: LoadedConfig): SandboxSpec {
+  const b: CreateBody = parse(createSchema, body ?? {}, 'POST /v1/sandboxes');
+  const granted = loaded.config.credentials;
+  for (const cred of b.credentials ?? []) {
+    if (cred.includes('=')) {
+      throw new AirlockError(
+        'AIRLOCK_ERR_FORBIDDEN',
+        `credential ${cred.slice(0, cred.indexOf('='))}: a daemon caller cannot name a secret source (env:, file:)`,
+        {
+          hint: 'name a credential the daemon config holds, or pass the value you hold (airlock create reads NAME=env:VAR and NAME=file:PATH itself)',
+        },
+      );
+    }
+    if (!Object.hasOwn(granted, cred)) {
+      throw new AirlockError(
+        'AIRLOCK_ERR_FORBIDDEN',
+        `credential ${cred}: the daemon config holds no such credential`,
+        {
+          hint: `the config holds: ${Object.keys(granted).join(', ') || 'none'}; or pass the value you hold`,
+        },
+      );
+    }
+  }
+  const guestUser = loaded.config.daemon.guestUser;
+  if (b.user !== undefined && b.user !== guestUser) {
+    throw new AirlockError(
+      'AIRLOCK_ERR_FORBIDDEN',
+      `user ${b.user}: daemon sandboxes run as ${guestUser} (daemon.guestUser)`,
+    );
+  }
+  for (const [name, value] of Object.entries(b.secrets ?? {})) {
+    if (!NAME.test(name))
+      throw new AirlockError('AIRLOCK_ERR_USAGE', `secrets: "${name}" is not a variable name`);
+    // a line break would split the header the proxy writes it into; never echo the value
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f]/.test(value)) {
+      throw new AirlockError(
+        'AIRLOCK_ERR_SECRET_SOURCE',
+        `secrets: ${name} holds a line break or control character`,
+      );
+    }
+  }
+  return {
+    name: b.name,
+    profiles: b.profiles ?? [],
+    // the config's credentials are granted to every sandbox; the names only confirm them
+    credentials: [],
+    secrets: b.secrets ?? {},
+    allowEndpoints: b.allowEndpoints ?? [],
+    env: checkCallerEnv(b.env ?? {}),
+    limits: resolveLimits(loaded.config.limits, b.limits ?? {}),
+    user: guestUser,
+    mounts: [],
+  };
+}
+
+/** An exec request's spec from its header value (base64url JSON). */
+export function execSpec(header: string | undefined): ExecSpec {
+  if (header === undefined) {
+    throw new AirlockError('AIRLOCK_ERR_DAEMON_PROTOCOL', 'the exec request carries no airlock-exec header');
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
+  } catch {
+    throw new AirlockError('AIRLOCK_ERR_DAEMON_PROTOCOL', 'the airlock-exec header is not base64url JSON');
+  }
+  const spec = parse(execSchema, body, 'exec');
+  checkCallerEnv(spec.env ?? {});
+  return spec;
+}
