@@ -67,6 +67,10 @@ export const ERRORS = {
   AIRLOCK_ERR_DAEMON_PROTOCOL: {
     meaning: 'the daemon or its client sent something the API does not define',
   },
+  AIRLOCK_ERR_UNSAFE_ENV: {
+    meaning:
+      "a guest variable the root-run tools that start a guest would obey (LD_*, glibc's unsafe list, a locale or zone naming a file)",
+  },
   AIRLOCK_ERR_FORBIDDEN: {
     meaning:
       "a daemon API caller asked for something the daemon's config does not grant: a secret source, a mount, a working directory, another guest user",

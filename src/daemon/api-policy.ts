@@ -3,6 +3,7 @@ import type { LoadedConfig } from '../config/index.js';
 import { resolveLimits } from '../config/limits.js';
 import type { SandboxSpec } from '../engine/enforced-sandbox.js';
 import { AirlockError } from '../errors.js';
+import { assertRootSafeEnv } from '../sandbox/guest-env.js';
 import type { CreateBody, ExecSpec } from './protocol.js';
 
 /**
@@ -15,31 +16,6 @@ import type { CreateBody, ExecSpec } from './protocol.js';
  */
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/**
- * Variables the dynamic loader or glibc obey (glibc's list of "unsecure" variables, which it
- * ignores for setuid programs): the guest's environment is handed to the root-run tools that
- * build the guest, so a caller must not set them. Any `LD_` variable is refused as well.
- */
-const LOADER_VARIABLES = new Set([
-  'GCONV_PATH',
-  'GETCONF_DIR',
-  'GLIBC_TUNABLES',
-  'HOSTALIASES',
-  'LOCALDOMAIN',
-  'LOCPATH',
-  'MALLOC_ARENA_MAX',
-  'MALLOC_ARENA_TEST',
-  'MALLOC_CHECK_',
-  'MALLOC_PERTURB_',
-  'MALLOC_TRACE',
-  'NIS_PATH',
-  'NLSPATH',
-  'RESOLV_HOST_CONF',
-  'RES_OPTIONS',
-  'TMPDIR',
-  'TZDIR',
-]);
 
 const envRecord = z.record(z.string(), z.string());
 
@@ -77,39 +53,14 @@ function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
   return result.data;
 }
 
-/**
- * Locale and time zone variables whose value glibc reads as a file path (a locale name with
- * a `/`, `TZ=/path` or `TZ=:path`, or one that climbs out of the zone folder).
- */
-function pathLike(name: string, value: string): boolean {
-  if (name === 'LANG' || name === 'LANGUAGE' || name.startsWith('LC_')) return value.includes('/');
-  if (name === 'TZ') return value.startsWith('/') || value.startsWith(':') || value.includes('..');
-  return false;
-}
-
 /** Refuses variable names that are not names, or that the root-run tools would obey. */
 export function checkCallerEnv(env: Record<string, string>): Record<string, string> {
   for (const name of Object.keys(env)) {
     if (!NAME.test(name)) {
       throw new AirlockError('AIRLOCK_ERR_USAGE', `env: "${name}" is not a variable name ([A-Za-z0-9_])`);
     }
-    if (pathLike(name, env[name]!)) {
-      throw new AirlockError(
-        'AIRLOCK_ERR_FORBIDDEN',
-        `env: ${name} names a file: glibc in the root-run tools that start a guest would read it`,
-        {
-          hint: 'use a plain locale or zone name (e.g. C.UTF-8, Europe/Berlin), or set it inside the command',
-        },
-      );
-    }
-    if (name.startsWith('LD_') || LOADER_VARIABLES.has(name)) {
-      throw new AirlockError(
-        'AIRLOCK_ERR_FORBIDDEN',
-        `env: ${name} is refused: the dynamic loader obeys it in the root-run tools that start a guest`,
-        { hint: 'set it inside the command instead, e.g. sh -c "LD_PRELOAD=… exec cmd"' },
-      );
-    }
   }
+  assertRootSafeEnv(env, 'AIRLOCK_ERR_FORBIDDEN');
   return env;
 }
 

@@ -2,7 +2,6 @@
 export { buildProxy } from './build-proxy.js';
 export { startProxy, type ListenOptions, type RunningProxy } from './start-proxy.js';
 export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS } from './core/defaults.js';
-export type { Refusal, RefusalListener } from './core/refusals.js';
 export { guestVariables, proxyVariables } from './reverse/guest-variables.js';
 export { makePlaceholder } from './reverse/placeholder.js';
 export { createSecretScrubber, type SecretScrubber } from './reverse/scrubber.js';
@@ -13,6 +12,8 @@ export type {
   ProxyLimits,
   ProxyLoggerOptions,
   ProxyTimeouts,
+  Refusal,
+  RefusalListener,
   ServiceCredential,
   UsageReader,
 } from './types.js';

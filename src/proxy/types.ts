@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { AuditSink, LlmUsage } from '../audit/sink.js';
 import type { Service } from '../catalogue/service.js';
 import type { SandboxPolicy } from '../policy/index.js';
-import type { RefusalListener } from './core/refusals.js';
+import type { AirlockError } from '../errors.js';
 
 /** A granted credential: the real value (memory only) and the guest's stand-in for it. */
 export interface ServiceCredential {
@@ -101,3 +101,15 @@ export interface ProxyDeps {
     responseHeaders: Readonly<Record<string, string | string[] | undefined>>,
   ): UsageReader | undefined;
 }
+
+/** A refusal as shown to people: what was asked, the answer, and why (never a secret value). */
+export interface Refusal {
+  method: string;
+  host: string;
+  path: string;
+  status: number;
+  code: AirlockError['code'];
+  message: string;
+}
+
+export type RefusalListener = (refusal: Refusal) => void;

@@ -66,3 +66,67 @@ function worldSearchable(dir: string): boolean {
   }
   return true;
 }
+
+/**
+ * Variables the dynamic loader or glibc obey (glibc's list of "unsecure" variables, which it
+ * ignores for setuid programs): the guest's environment is handed to the root-run tools that
+ * build the guest, so a caller must not set them. Any `LD_` variable is refused as well.
+ */
+const LOADER_VARIABLES = new Set([
+  'GCONV_PATH',
+  'GETCONF_DIR',
+  'GLIBC_TUNABLES',
+  'HOSTALIASES',
+  'LOCALDOMAIN',
+  'LOCPATH',
+  'MALLOC_ARENA_MAX',
+  'MALLOC_ARENA_TEST',
+  'MALLOC_CHECK_',
+  'MALLOC_PERTURB_',
+  'MALLOC_TRACE',
+  'NIS_PATH',
+  'NLSPATH',
+  'RESOLV_HOST_CONF',
+  'RES_OPTIONS',
+  'TMPDIR',
+  'TZDIR',
+]);
+
+/**
+ * Locale and time zone variables whose value glibc reads as a file path (a locale name with
+ * a `/`, `TZ=/path` or `TZ=:path`, or one that climbs out of the zone folder).
+ */
+function pathLike(name: string, value: string): boolean {
+  if (name === 'LANG' || name === 'LANGUAGE' || name.startsWith('LC_')) return value.includes('/');
+  if (name === 'TZ') return value.startsWith('/') || value.startsWith(':') || value.includes('..');
+  return false;
+}
+
+/**
+ * Refuses guest variables that the root-run tools starting a guest (ip, bwrap, setpriv, all
+ * before the drop to the guest user) would obey: a library preload is code run as root.
+ * Checked for every caller (CLI, library, daemon); the guest may still set them itself.
+ */
+export function assertRootSafeEnv(
+  env: Readonly<Record<string, string>>,
+  code: 'AIRLOCK_ERR_UNSAFE_ENV' | 'AIRLOCK_ERR_FORBIDDEN' = 'AIRLOCK_ERR_UNSAFE_ENV',
+): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (pathLike(name, value)) {
+      throw new AirlockError(
+        code,
+        `env: ${name} names a file: glibc in the root-run tools that start a guest would read it`,
+        {
+          hint: 'use a plain locale or zone name (e.g. C.UTF-8, Europe/Berlin), or set it inside the command',
+        },
+      );
+    }
+    if (name.startsWith('LD_') || LOADER_VARIABLES.has(name)) {
+      throw new AirlockError(
+        code,
+        `env: ${name} is refused: the dynamic loader obeys it in the root-run tools that start a guest`,
+        { hint: 'set it inside the command instead, e.g. sh -c "LD_PRELOAD=… exec cmd"' },
+      );
+    }
+  }
+}

@@ -5,7 +5,7 @@ import type { SandboxRecord } from '../store/sandbox-records.js';
 import { DEFAULT_POOL, parsePool } from '../net/address-pool.js';
 import { allocateSandbox } from './allocation.js';
 import { collectGarbage } from './gc.js';
-import { buildGuestEnv } from './guest-env.js';
+import { assertRootSafeEnv, buildGuestEnv } from './guest-env.js';
 import { createCgroup, type CgroupEvents, type SandboxCgroup } from './cgroup.js';
 import { guestArgv, startGuest, type GuestCommandOptions, type GuestProcess } from './guest-process.js';
 import { resolveGuestUser, type GuestUser } from './guest-user.js';
@@ -141,6 +141,7 @@ export class Sandbox {
         },
       );
     }
+    assertRootSafeEnv(options.env ?? {});
     const limits = options.limits ?? defaultLimits();
     const pool = parsePool(options.pool ?? DEFAULT_POOL);
     const user = resolveGuestUser(options.user, options.invokingEnv ?? process.env);
@@ -194,6 +195,7 @@ export class Sandbox {
   spawn(command: readonly string[], options: GuestCommandOptions = {}): GuestProcess {
     if (this.#closed) throw new AirlockError('AIRLOCK_ERR_SANDBOX_CLOSED', `sandbox ${this.id} is closed`);
     if (command.length === 0) throw new AirlockError('AIRLOCK_ERR_USAGE', 'no command given');
+    assertRootSafeEnv(options.env ?? {});
     const workdir = options.workdir == null ? null : checkWorkdir(options.workdir, this.#state.home);
     const user = options.user ?? this.user;
     const env = buildGuestEnv(this.#invokingEnv, user.home, this.#env, options.env ?? {});

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AuditSink, RequestIntent } from '../../audit/sink.js';
 import { AirlockError, errorType } from '../../errors.js';
-import type { ProxyLimits } from '../types.js';
+import type { ProxyLimits, RefusalListener } from '../types.js';
 import { errorAnswer } from './answer.js';
 import { DEFAULT_LIMITS, withDefaults } from './defaults.js';
 import { createRateLimit } from './rate-limit.js';
@@ -28,18 +28,6 @@ export interface RefusalsOptions {
   /** told of each refusal that gets its own row (never of folded ones), e.g. to show it live */
   onRefusal?: RefusalListener;
 }
-
-/** A refusal as shown to people: what was asked, the answer, and why (never a secret value). */
-export interface Refusal {
-  method: string;
-  host: string;
-  path: string;
-  status: number;
-  code: AirlockError['code'];
-  message: string;
-}
-
-export type RefusalListener = (refusal: Refusal) => void;
 
 /** How long a folded row collects refusals, in ms. */
 const FOLD_WINDOW_MS = 1000;
