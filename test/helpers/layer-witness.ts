@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { listIpv4Addresses } from '../../src/net/ip.js';
@@ -15,6 +16,17 @@ export interface Witnessed {
   other: number;
 }
 
+const WITNESS_PREFIX = 'airlock_witness_';
+
+/** Deletes witness tables whose test process is gone (killed before its t.after ran). */
+async function removeOrphanedWitnesses(): Promise<void> {
+  const tables = (await nftQuery(['list', 'tables'])) ?? '';
+  for (const [, name, pid] of tables.matchAll(/table inet (airlock_witness_(?:(\d+)_)?[0-9a-f]+)/g)) {
+    if (pid !== undefined && existsSync(`/proc/${pid}`)) continue;
+    await nftApply(`delete table inet ${name}\n`);
+  }
+}
+
 /**
  * A table of the test's own whose chains run after airlock's (higher priority number) on the
  * input and forward hooks: a packet from the sandbox's interface shows up here only if
@@ -22,7 +34,9 @@ export interface Witnessed {
  * is behind a port (a reset from a closed port looks like a reject from outside).
  */
 export async function witnessHostTable(t: TestContext, hostIf: string): Promise<() => Promise<Witnessed>> {
-  const table = `airlock_witness_${randomBytes(3).toString('hex')}`;
+  await removeOrphanedWitnesses();
+  // the creator's pid in the name: a run killed before its cleanup is swept by the next one
+  const table = `${WITNESS_PREFIX}${process.pid}_${randomBytes(3).toString('hex')}`;
   await nftApply(`table inet ${table} {
   set seen_tcp { type ipv4_addr . inet_service; flags dynamic; size 1048576; }
   set seen_udp { type ipv4_addr . inet_service; flags dynamic; size 65536; }
