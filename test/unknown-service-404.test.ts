@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildProxy } from '../src/proxy/index.js';
+import { Client } from 'undici';
+import { startProxy } from '../src/proxy/index.js';
 import { createFakeAudit } from './helpers/fake-audit.js';
 import { grantAll } from './helpers/policy.js';
 import { builtin, captureLogs, makeCredentials } from './helpers/proxy-bench.js';
@@ -8,16 +9,22 @@ import { builtin, captureLogs, makeCredentials } from './helpers/proxy-bench.js'
 test('an unknown service or route is a 404 JSON error and nothing is forwarded', async (t) => {
   const services = [builtin('openai')];
   const audit = createFakeAudit();
-  const app = buildProxy({
-    sandboxId: 'sbx-404',
-    policy: grantAll(services),
-    services,
-    credentials: makeCredentials(services),
-    audit: audit.sink,
-    resolve: {}, // nothing may be looked up: no request here may leave
-    logger: { stream: captureLogs().stream },
-  });
-  t.after(() => app.close());
+  const proxy = await startProxy(
+    {
+      sandboxId: 'sbx-404',
+      policy: grantAll(services),
+      services,
+      credentials: makeCredentials(services),
+      audit: audit.sink,
+      resolve: {}, // nothing may be looked up: no request here may leave
+      logger: { stream: captureLogs().stream },
+    },
+    { host: '127.0.0.1', port: 0 },
+  );
+  t.after(() => proxy.close());
+  // a Client sends each path verbatim (no URL normalisation of %6f or a trailing slash)
+  const client = new Client(`http://127.0.0.1:${proxy.address.port}`);
+  t.after(() => client.close());
   for (const url of [
     '/proxy/nope/v1/models',
     '/proxy/OPENAI/v1/models',
@@ -26,10 +33,10 @@ test('an unknown service or route is a 404 JSON error and nothing is forwarded',
     '/',
     '/v1/models',
   ]) {
-    const res = await app.inject({ method: 'GET', url });
+    const res = await client.request({ method: 'GET', path: url });
     assert.equal(res.statusCode, 404, url);
     assert.match(String(res.headers['content-type']), /^application\/json/);
-    const body = res.json<{ error: { type: string; message: string } }>();
+    const body = (await res.body.json()) as { error: { type: string; message: string } };
     assert.equal(body.error.type, 'airlock_unknown_service', url);
     assert.equal(typeof body.error.message, 'string');
   }

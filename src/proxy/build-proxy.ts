@@ -1,12 +1,5 @@
-import { METHODS, type IncomingMessage, type ServerResponse } from 'node:http';
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  type RawServerDefault,
-} from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { AirlockError } from '../errors.js';
 import { createClientErrorHandler } from './core/client-error.js';
 import type { ProxyContext } from './core/context.js';
@@ -20,19 +13,28 @@ import { createAbsoluteFormHandler } from './forward/absolute-form.js';
 import { createConnectHandler } from './forward/connect.js';
 import { createEgressGuard } from './forward/egress-guard.js';
 import { createForwardDispatcher } from './forward/forward-dispatcher.js';
-import { createReverseRoute } from './reverse/reverse-route.js';
+import { createReverseRoute, REVERSE_PREFIX } from './reverse/reverse-route.js';
 import { createServiceDispatcher } from './reverse/service-dispatcher.js';
 import type { ProxyDeps } from './types.js';
 
+/** One sandbox's proxy, not yet listening. */
+export interface ProxyApp {
+  /** the listener's HTTP server (`startProxy` binds it to the gateway) */
+  server: Server;
+  /** stops taking connections, ends every open one now (streams and tunnels too), frees the upstream pools */
+  close(): Promise<void>;
+}
+
 /**
- * One sandbox's proxy as a fastify app, not yet listening (tests use `inject`; `startProxy`
- * binds it to the gateway). The reverse route is a fastify route; the forward proxy
- * (absolute-form and CONNECT) sits beside it on the same server. Every transport hands its
- * reply port to the one exchange (core/exchange.ts), and every refusal goes through the one
- * refusal path (core/refusals.ts), parser-level ones included. Bodies are never parsed or
- * buffered: handlers take over the raw request and response.
+ * One sandbox's proxy on a plain `node:http` server: the reverse route (`/proxy/<service>/…`),
+ * the forward proxy (absolute-form and CONNECT) beside it, and a refusal for any other
+ * target. Every transport hands its reply port to the one exchange (core/exchange.ts), and
+ * every refusal goes through the one refusal path (core/refusals.ts), parser-level ones
+ * included. Bodies are never parsed or buffered. (No web framework: every handler takes over
+ * the raw request and response, and a framework's per-request objects were most of what the
+ * proxy spent besides the work itself.)
  */
-export function buildProxy(deps: ProxyDeps): FastifyInstance {
+export function buildProxy(deps: ProxyDeps): ProxyApp {
   const timeouts = withDefaults(DEFAULT_TIMEOUTS, deps.timeouts);
   const logger = createProxyLogger(deps.logger);
   const resolve = deps.resolve ?? {};
@@ -68,69 +70,50 @@ export function buildProxy(deps: ProxyDeps): FastifyInstance {
   };
   const { refusals } = ctx;
   const reverse = createReverseRoute(ctx);
-  /** Answers a request fastify itself could not route or read, through the one refusal path. */
-  const refuseRaw = (request: FastifyRequest, reply: FastifyReply, error: AirlockError) => {
-    reply.hijack();
-    const [path, query] = splitTarget(request.raw.url ?? '');
-    const refused = { method: request.raw.method ?? '-', host: '', path, startedAt: Date.now() };
-    refusals.refuse(httpPort(request.raw, reply.raw), error, query ? { ...refused, query } : refused);
-  };
-
-  const app: FastifyInstance = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
-    loggerInstance: logger,
-    // fastify's request logs include the URL (and so a query); the proxy logs its own summaries
-    logController: new LogController({ disableRequestLogging: true }),
-    serverFactory: (handler) =>
-      createProxyServer({
-        timeouts,
-        reverse: handler,
-        forward: createAbsoluteFormHandler(ctx),
-        connect: createConnectHandler(ctx),
-      }),
-    clientErrorHandler: createClientErrorHandler(refusals),
-    forceCloseConnections: true, // closing a sandbox ends its streams now, not when they finish
-    frameworkErrors(err, request, reply) {
-      refuseRaw(
-        request,
-        reply,
-        new AirlockError('AIRLOCK_ERR_BAD_REQUEST', `malformed request (${err.code})`),
-      );
-    },
-  });
-
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
-
-  // fastify routes only the common methods; every other one Node parses (PURGE, PROPFIND, …) must
-  // still reach the policy, which refuses it unless an endpoint rule names it. (CONNECT never
-  // gets here: the server's 'connect' event takes it.)
-  for (const method of METHODS) {
-    if (method !== 'CONNECT' && !app.supportedMethods.includes(method)) {
-      app.addHttpMethod(method, { hasBody: true });
-    }
-  }
-  app.all('/proxy/*', (request, reply) => {
-    reply.hijack();
-    const port = httpPort(request.raw, reply.raw);
-    reverse(port, request.raw).catch(failOnBug(port, logger));
-  });
-  app.setNotFoundHandler((request, reply) => {
-    refuseRaw(
-      request,
-      reply,
-      new AirlockError(
-        'AIRLOCK_ERR_UNKNOWN_SERVICE',
-        'no such route; use the base-URL variables airlock set (/proxy/<service>/…)',
-      ),
+  const unknownRoute = () =>
+    new AirlockError(
+      'AIRLOCK_ERR_UNKNOWN_SERVICE',
+      'no such route; use the base-URL variables airlock set (/proxy/<service>/…)',
     );
+
+  /** Origin-form requests: `/proxy/<service>/…` goes to the reverse route, anything else is refused. */
+  function serveOriginForm(req: IncomingMessage, res: ServerResponse): void {
+    const port = httpPort(req, res);
+    const url = req.url ?? '';
+    if (url.startsWith(REVERSE_PREFIX)) {
+      reverse(port, req).catch(failOnBug(port, logger));
+      return;
+    }
+    const [path, query] = splitTarget(url);
+    const refused = { method: req.method ?? '-', host: '', path, startedAt: Date.now() };
+    refusals.refuse(port, unknownRoute(), query ? { ...refused, query } : refused);
+  }
+
+  const server = createProxyServer({
+    timeouts,
+    reverse: serveOriginForm,
+    forward: createAbsoluteFormHandler(ctx),
+    connect: createConnectHandler(ctx),
   });
-  app.setErrorHandler((err, request, reply) => {
-    logger.error({ err }, 'internal proxy error');
-    refuseRaw(request, reply, new AirlockError('AIRLOCK_ERR_INTERNAL', 'internal proxy error'));
+  server.on('clientError', createClientErrorHandler(refusals));
+  // tunnels leave the server's own connection tracking: closing a sandbox must end them too
+  const tunnels = new Set<Duplex>();
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    tunnels.add(socket);
+    socket.once('close', () => tunnels.delete(socket));
   });
-  app.addHook('onClose', async () => {
-    refusals.flush();
-    await Promise.all([ctx.serviceDispatcher.close(), ctx.forwardDispatcher.close()]);
-  });
-  return app;
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    close() {
+      closing ??= (async () => {
+        refusals.flush();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections(); // closing a sandbox ends its streams now, not when they finish
+        for (const socket of tunnels) socket.destroy();
+        await Promise.all([closed, ctx.serviceDispatcher.close(), ctx.forwardDispatcher.close()]);
+      })();
+      return closing;
+    },
+  };
 }

@@ -31,7 +31,13 @@ export async function startProxy(deps: ProxyDeps, listen: ListenOptions): Promis
   }
   const app = buildProxy(deps);
   try {
-    await app.listen({ host: listen.host, port: listen.port });
+    await new Promise<void>((resolve, reject) => {
+      app.server.once('error', reject);
+      app.server.listen({ host: listen.host, port: listen.port }, () => {
+        app.server.off('error', reject);
+        resolve();
+      });
+    });
   } catch (err) {
     await app.close();
     throw new AirlockError('AIRLOCK_ERR_PROXY_LISTEN', `cannot listen on ${listen.host}:${listen.port}`, {

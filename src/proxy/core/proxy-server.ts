@@ -7,7 +7,7 @@ export const MAX_HEADER_BYTES = 16 * 1024;
 
 export interface ProxyServerOptions {
   timeouts: Required<ProxyTimeouts>;
-  /** origin-form requests (`/proxy/…`): the fastify app */
+  /** origin-form requests: the reverse route (`/proxy/…`) or a refusal */
   reverse: (req: IncomingMessage, res: ServerResponse) => void;
   /** absolute-form and every other request target: the forward proxy */
   forward: (req: IncomingMessage, res: ServerResponse) => void;
