@@ -39,9 +39,11 @@ test(
     const marker = join(dir, 'escaped');
     // the caller's tmux, started from a shell that exported the real key
     asNobody(['tmux', '-S', socket, 'new-session', '-d', 'sleep 600'], { OPENAI_API_KEY: canary });
+    // by pid: the folder (and with it the socket) may be removed before this runs
+    const server = Number(asNobody(['tmux', '-S', socket, 'display-message', '-p', '#{pid}']).trim());
     t.after(() => {
       try {
-        asNobody(['tmux', '-S', socket, 'kill-server']);
+        process.kill(server, 'SIGTERM');
       } catch {
         // already gone
       }
