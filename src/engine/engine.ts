@@ -13,7 +13,7 @@ import type { CgroupEvents } from '../sandbox/cgroup.js';
 import { collectGarbage } from '../sandbox/gc.js';
 import type { GuestCommandOptions, GuestProcess } from '../sandbox/guest-process.js';
 import { assertRoot } from '../sandbox/privileges.js';
-import type { Sandbox } from '../sandbox/sandbox.js';
+import { collectOutput, type Sandbox } from '../sandbox/sandbox.js';
 import { openState, type State } from '../sandbox/state.js';
 import {
   createEnforcedSandbox,
@@ -102,13 +102,8 @@ export class EngineSandbox {
     options: Omit<GuestCommandOptions, 'stdio'> & { input?: string } = {},
   ): Promise<ExecOutput> {
     const proc = this.spawn(command, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    proc.child.stdout?.on('data', (b: Buffer) => stdout.push(b));
-    proc.child.stderr?.on('data', (b: Buffer) => stderr.push(b));
-    proc.child.stdin?.end(options.input ?? '');
-    const exitCode = await proc.exited;
-    return { exitCode, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
+    const { status, stdout, stderr } = await collectOutput(proc, options.input);
+    return { exitCode: status, stdout, stderr };
   }
 
   /** What the kernel counted: processes killed for memory, forks refused. */

@@ -223,14 +223,7 @@ export class Sandbox {
     command: readonly string[],
     options: GuestCommandOptions & { input?: string } = {},
   ): Promise<ExecResult> {
-    const proc = this.spawn(command, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    proc.child.stdout?.on('data', (b: Buffer) => stdout.push(b));
-    proc.child.stderr?.on('data', (b: Buffer) => stderr.push(b));
-    proc.child.stdin?.end(options.input ?? '');
-    const status = await proc.exited;
-    return { status, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
+    return collectOutput(this.spawn(command, { ...options, stdio: ['pipe', 'pipe', 'pipe'] }), options.input);
   }
 
   /** Kills what still runs inside, removes cgroup, namespace, link and set element, frees the slot. */
@@ -249,4 +242,15 @@ export class Sandbox {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** Feeds `input` to a piped guest command and collects its output and exit status. */
+export async function collectOutput(proc: GuestProcess, input = ''): Promise<ExecResult> {
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  proc.child.stdout?.on('data', (b: Buffer) => stdout.push(b));
+  proc.child.stderr?.on('data', (b: Buffer) => stderr.push(b));
+  proc.child.stdin?.end(input);
+  const status = await proc.exited;
+  return { status, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
 }

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { collectGarbage } from '../../src/sandbox/gc.js';
-import { openState } from '../../src/sandbox/state.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { BIN, startCli, type CliResult } from './cli.js';
+import { sandboxHome } from './home-leftovers.js';
 
 export interface TestDaemon {
   child: ChildProcess;
@@ -37,20 +36,14 @@ async function stop(child: ChildProcess): Promise<void> {
  * the directory goes.
  */
 export function daemonHome(t: TestContext): string {
-  const home = mkdtempSync(join(tmpdir(), 'airlock-test-'));
   const daemons = new Set<ChildProcess>();
-  daemonsOf.set(home, daemons);
+  // registered first, so it runs first (after-hooks run in order): daemons stop before the gc
   t.after(async () => {
     await Promise.all([...daemons].map(stop));
     daemonsOf.delete(home);
-    const state = openState(home);
-    try {
-      await collectGarbage(state);
-    } finally {
-      state.close();
-      rmSync(home, { recursive: true, force: true });
-    }
   });
+  const home = sandboxHome(t);
+  daemonsOf.set(home, daemons);
   return home;
 }
 
