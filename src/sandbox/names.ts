@@ -4,8 +4,6 @@ import { randomBytes } from 'node:crypto';
 export const IFNAME_MAX = 15;
 export const NETNS_PREFIX = 'airlock-';
 export const HOST_IF_PREFIX = 'al-';
-/** the guest end's name until it moves into the namespace and becomes eth0 */
-export const GUEST_IF_PREFIX = 'alg-';
 
 export function newSandboxId(): string {
   return randomBytes(4).toString('hex');
