@@ -19,8 +19,8 @@ test('airlock audit: a table of recent requests and a summary line', async (t) =
   );
   assert.equal(lines.length, 1 + 9 + 1);
   // oldest first; the in-flight request last
-  assert.match(lines[1]!, /a1\s+openai\s+allowed\s+200\s+GET\s+api\.openai\.com\s+\/v1\/models/);
-  assert.match(lines[9]!, /a1\s+openai\s+pending\s+-\s+POST .*\/v1\/responses/);
+  assert.match(lines[1]!, /alpha \(a1\)\s+openai\s+allowed\s+200\s+GET\s+api\.openai\.com\s+\/v1\/models/);
+  assert.match(lines[9]!, /alpha \(a1\)\s+openai\s+pending\s+-\s+POST .*\/v1\/responses/);
   assert.ok(lines.some((l) => /alpha|a1/.test(l) && l.includes('100/20') && l.includes('gpt-4o')));
   assert.equal(lines[10], '9 requests · 2 denied · 2 errors · tokens 450 in / 70 out · 1 in flight');
 });
@@ -93,13 +93,13 @@ test('--query NAME: table or ndjson', async (t) => {
 test('airlock audit prune --older-than deletes finished rows before the cut-off only', async (t) => {
   const home = tempHome(t);
   await seedAudit(home);
-  const { status, stdout } = await run(home, 'prune', '--older-than', '1d');
+  const { status, stdout } = await run(home, 'prune', '--older-than', '1d', '--yes');
   assert.equal(status, 0);
   assert.match(stdout, /^pruned 2 requests that started before \d{4}-\d{2}-\d{2}T/);
   const after = await run(home, '--json');
   assert.equal(after.stdout.trimEnd().split('\n').length, 7);
   assert.match(
-    (await run(home, 'prune', '--older-than', '0s')).stdout,
+    (await run(home, 'prune', '--older-than', '0s', '--yes')).stdout,
     /^pruned 6 requests/,
     'in-flight rows stay',
   );

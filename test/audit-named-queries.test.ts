@@ -53,7 +53,7 @@ const EXPECTED: Record<string, { filter?: Record<string, string>; rows: Record<s
   errors: {
     rows: [
       { sandbox: 'b2', status: 429, decision: 'allowed' },
-      { sandbox: 'b2', status: 502, decision: 'error', reason: 'upstream connection reset' },
+      { sandbox: 'b2', status: 502, decision: 'error', reason: 'airlock_upstream' },
     ],
   },
   slowest: {

@@ -5,6 +5,8 @@ import {
   AuditRecords,
   filterParams,
   withSelected,
+  type ListedRequest,
+  type PruneCandidates,
   type RequestFilter,
   type RequestRecord,
   type RequestSummary,
@@ -13,7 +15,15 @@ import { AuditSpace, type GapSummary } from '../store/audit-space.js';
 import { openDatabase, SQL_DIR, type Db } from '../store/database.js';
 import { openQueryDatabase, runReadOnly, type QueryResult } from '../store/read-only-query.js';
 
-export type { GapSummary, QueryResult, RequestFilter, RequestRecord, RequestSummary };
+export type {
+  GapSummary,
+  ListedRequest,
+  PruneCandidates,
+  QueryResult,
+  RequestFilter,
+  RequestRecord,
+  RequestSummary,
+};
 export type { RequestDecision } from '../store/audit-records.js';
 
 /** Where the named queries live: `sql/queries/NAME.sql`, shipped with the package. */
@@ -27,16 +37,22 @@ export interface NamedQuery {
 
 /** Reads the audit log. `prune` needs a writable database; the rest work on a read-only one. */
 export interface AuditQuery {
-  /** the most recent rows the filter selects (up to `limit`), oldest first */
-  list(filter: RequestFilter): RequestRecord[];
+  /** the most recent rows the filter selects (up to `limit`), oldest first, with sandbox names */
+  list(filter: RequestFilter): ListedRequest[];
   /** totals over every row the filter selects (`limit` does not apply) */
   summary(filter: RequestFilter): RequestSummary;
   /** runs `sql/queries/NAME.sql` over the rows the filter selects */
   named(name: string, filter: RequestFilter): QueryResult;
   /** runs one read-only statement as given */
   sql(sql: string): QueryResult;
-  /** deletes finished rows that started more than `olderThanMs` before `now` */
-  prune(olderThanMs: number, now?: number): { before: string; deleted: number };
+  /** what `prune(before)` would delete */
+  prunable(before: string): PruneCandidates;
+  /** deletes finished rows that started before `before` (ISO 8601 UTC); returns how many */
+  prune(before: string): number;
+  /** true when a sandbox record or request row knows this sandbox id or name */
+  knowsSandbox(idOrName: string): boolean;
+  /** true when a request row names this service */
+  knowsService(name: string): boolean;
   /** what the log could not keep: rows lost to write failures, rows pruned to stay under its cap */
   gaps(): GapSummary;
   /** the database file and its WAL, in bytes */
@@ -68,10 +84,10 @@ export function createAuditQuery(options: AuditQueryOptions): AuditQuery {
       return runReadOnly(db, withSelected(sql), { ...filterParams(filter) });
     },
     sql: (sql) => runReadOnly(db, sql),
-    prune(olderThanMs, now = Date.now()) {
-      const before = new Date(now - olderThanMs).toISOString();
-      return { before, deleted: records.prune(before) };
-    },
+    prunable: (before) => records.prunable(before),
+    prune: (before) => records.prune(before),
+    knowsSandbox: (idOrName) => records.knowsSandbox(idOrName),
+    knowsService: (name) => records.knowsService(name),
     gaps: () => space.gaps(),
     diskBytes: () => space.diskBytes(),
   };

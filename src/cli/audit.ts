@@ -1,18 +1,22 @@
+import { filterWarnings } from '../audit/filter-warnings.js';
 import {
   listNamedQueries,
   openAuditQuery,
-  parseDuration,
   parseTime,
+  type ListedRequest,
   type QueryResult,
   type RequestDecision,
   type RequestFilter,
-  type RequestRecord,
   type RequestSummary,
 } from '../audit/query.js';
+import { reasonInWords } from '../audit/reason-words.js';
 import { airlockHome } from '../config/env-vars.js';
 import { AirlockError } from '../errors.js';
 import type { CliIo, Command } from './command.js';
+import { confirm } from './confirm.js';
+import { renderCsv } from './csv.js';
 import { parseFlags, stringFlag, type FlagSpec, type FlagValues } from './flags.js';
+import { localTime } from './local-time.js';
 import { printable, renderTable } from './table.js';
 
 const FILTER_FLAGS = ['sandbox', 'service', 'since', 'until', 'decision', 'status', 'limit'] as const;
@@ -20,11 +24,26 @@ const FILTER_FLAGS = ['sandbox', 'service', 'since', 'until', 'decision', 'statu
 const SPEC: Record<string, FlagSpec> = {
   ...Object.fromEntries(FILTER_FLAGS.map((f) => [f, { value: true }])),
   json: {},
+  format: { value: true },
+  local: {},
   query: { value: true },
   sql: { value: true },
 };
 
-const PRUNE_SPEC: Record<string, FlagSpec> = { 'older-than': { value: true } };
+const PRUNE_SPEC: Record<string, FlagSpec> = {
+  'older-than': { value: true },
+  'dry-run': {},
+  yes: {},
+};
+
+const FORMATS = ['table', 'csv', 'json'] as const;
+type Format = (typeof FORMATS)[number];
+
+/** How rows are shown: the format, and whether times are in the local zone. */
+interface Output {
+  format: Format;
+  local: boolean;
+}
 
 const DECISIONS: readonly (RequestDecision | 'pending')[] = [
   'allowed',
@@ -44,10 +63,11 @@ function help(): string {
   return `airlock audit — what the sandboxes called, with which credential, and what it cost
 
 Usage:
-  airlock audit [filters] [--json]             recent requests, then a summary line
-  airlock audit --query NAME [filters] [--json] a named query over the filtered requests
-  airlock audit --sql 'SELECT …' [--json]      one read-only SQL statement
-  airlock audit prune --older-than 30d          delete finished requests older than that
+  airlock audit [filters] [output]             recent requests, then a summary line
+  airlock audit --query NAME [filters] [output] a named query over the filtered requests
+  airlock audit --sql 'SELECT …' [output]      one read-only SQL statement
+  airlock audit prune --older-than 30d [--dry-run] [--yes]
+                                               delete finished requests older than that
 
 Filters:
   --sandbox ID|NAME     one sandbox
@@ -58,8 +78,21 @@ Filters:
   --status N            an HTTP status, e.g. 403
   --limit N             at most N rows (default ${DEFAULT_LIMIT}; named queries: their own)
 
+A filter that can match nothing known (a sandbox or service no record names, --since not
+before --until) still runs, with a warning on stderr.
+
 Output:
-  --json                one JSON object per line (ndjson); the summary goes to stderr
+  --format F            table (default), csv (RFC 4180, with a header row) or json
+  --json                the same as --format json: one JSON object per line (ndjson)
+  --local               times in the local time zone (TZ) with their offset; UTC is the
+                        default, and JSON always keeps UTC
+  With csv and json the summary goes to stderr, so stdout carries only rows.
+
+Prune:
+  --older-than T        a duration (30d, 12h) or an ISO 8601 date or time (2025-06-01)
+  --dry-run             say what would be deleted, delete nothing
+  --yes                 delete without asking; without it airlock asks on a terminal, and
+                        refuses when stdin is not one
 
 Named queries (sql/queries/NAME.sql):
 ${queries}
@@ -74,7 +107,7 @@ export const auditCommand: Command = {
     return help();
   },
   run(args: string[], io: CliIo): Promise<number> {
-    return Promise.resolve(args[0] === 'prune' ? prune(args.slice(1), io) : show(args, io));
+    return args[0] === 'prune' ? prune(args.slice(1), io) : Promise.resolve(show(args, io));
   },
 };
 
@@ -87,7 +120,7 @@ function show(args: string[], io: CliIo): number {
   if (rest.length > 0) throw usage(`unexpected argument "${rest[0]}"`);
   const sql = stringFlag(flags, 'sql');
   const name = stringFlag(flags, 'query');
-  const json = flags.json === true;
+  const output = parseOutput(flags);
   if (sql !== undefined && name !== undefined) throw usage('give --query or --sql, not both');
   if (sql !== undefined && FILTER_FLAGS.some((f) => flags[f] !== undefined)) {
     throw usage('--sql takes no filters; put them in the WHERE clause');
@@ -96,16 +129,24 @@ function show(args: string[], io: CliIo): number {
 
   const audit = openAuditQuery({ home: airlockHome(io.env) });
   try {
-    if (sql !== undefined) return printResult(audit.sql(sql), json, io);
-    if (name !== undefined) return printResult(audit.named(name, filter), json, io);
+    if (sql !== undefined) return printResult(audit.sql(sql), output, io);
+    for (const warning of filterWarnings(filter, audit)) io.stderr.write(`airlock: warning: ${warning}\n`);
+    if (name !== undefined) return printResult(audit.named(name, filter), output, io);
     const rows = audit.list({ ...filter, limit: filter.limit ?? DEFAULT_LIMIT });
     const summary = audit.summary(filter);
-    if (json) {
-      for (const r of rows) io.stdout.write(`${JSON.stringify(r)}\n`);
-      io.stderr.write(summaryLine(summary, rows.length));
-    } else {
-      if (rows.length > 0) io.stdout.write(requestTable(rows));
-      io.stdout.write(summaryLine(summary, rows.length));
+    switch (output.format) {
+      case 'json':
+        for (const r of rows) io.stdout.write(`${JSON.stringify(r)}\n`);
+        io.stderr.write(summaryLine(summary, rows.length));
+        break;
+      case 'csv':
+        io.stdout.write(requestCsv(rows, output.local));
+        io.stderr.write(summaryLine(summary, rows.length));
+        break;
+      case 'table':
+        if (rows.length > 0) io.stdout.write(requestTable(rows, output.local));
+        io.stdout.write(summaryLine(summary, rows.length));
+        break;
     }
     return 0;
   } finally {
@@ -113,7 +154,21 @@ function show(args: string[], io: CliIo): number {
   }
 }
 
-function prune(args: string[], io: CliIo): number {
+function parseOutput(flags: FlagValues): Output {
+  const given = stringFlag(flags, 'format');
+  if (given !== undefined && !(FORMATS as readonly string[]).includes(given)) {
+    throw usage(`--format ${given}: expected one of ${FORMATS.join(', ')}`);
+  }
+  if (flags.json === true && given !== undefined && given !== 'json') {
+    throw usage(`--json and --format ${given} disagree; give one`);
+  }
+  const format: Format = flags.json === true ? 'json' : ((given as Format | undefined) ?? 'table');
+  const local = flags.local === true;
+  if (local && format === 'json') throw usage('--local is for the table and csv; JSON keeps UTC');
+  return { format, local };
+}
+
+async function prune(args: string[], io: CliIo): Promise<number> {
   const { flags, rest, help: wantsHelp } = parseFlags(args, PRUNE_SPEC, { command: 'audit prune' });
   if (wantsHelp) {
     io.stdout.write(help());
@@ -122,10 +177,31 @@ function prune(args: string[], io: CliIo): number {
   if (rest.length > 0) throw usage(`unexpected argument "${rest[0]}"`);
   const olderThan = stringFlag(flags, 'older-than');
   if (olderThan === undefined) throw usage('prune needs --older-than, e.g. --older-than 30d');
-  const ms = parseDuration(olderThan, '--older-than');
-  const audit = openAuditQuery({ home: airlockHome(io.env), writable: true });
+  const before = parseTime(olderThan, '--older-than');
+  const dryRun = flags['dry-run'] === true;
+  const audit = openAuditQuery({ home: airlockHome(io.env), writable: !dryRun });
   try {
-    const { before, deleted } = audit.prune(ms);
+    const { requests, oldest } = audit.prunable(before);
+    const what = `${requests} finished request${requests === 1 ? '' : 's'} that started before ${before}`;
+    if (requests === 0) {
+      io.stdout.write(`nothing to prune: no finished request started before ${before}\n`);
+      return 0;
+    }
+    if (dryRun) {
+      io.stdout.write(`would prune ${what} (the oldest at ${oldest}); nothing deleted (--dry-run)\n`);
+      return 0;
+    }
+    if (flags.yes !== true) {
+      const yes = await confirm(`airlock: delete ${what} from the audit log?`, io);
+      if (yes === undefined) {
+        throw usage(`prune would delete ${what}; stdin is not a terminal, so add --yes to confirm`);
+      }
+      if (!yes) {
+        io.stdout.write('nothing deleted\n');
+        return 0;
+      }
+    }
+    const deleted = audit.prune(before);
     io.stdout.write(`pruned ${deleted} request${deleted === 1 ? '' : 's'} that started before ${before}\n`);
     return 0;
   } finally {
@@ -185,12 +261,12 @@ const REQUEST_COLUMNS = [
   'REASON',
 ];
 
-function requestTable(rows: RequestRecord[]): string {
+function requestTable(rows: ListedRequest[], local: boolean): string {
   return renderTable(
     REQUEST_COLUMNS,
     rows.map((r) => [
-      r.startedAt.replace(/\.\d+Z$/, 'Z'),
-      r.sandbox,
+      local ? localTime(r.startedAt) : r.startedAt.replace(/\.\d+Z$/, 'Z'),
+      r.sandboxName === null ? r.sandbox : `${r.sandboxName} (${r.sandbox})`,
       r.service,
       r.decision ?? 'pending',
       r.status,
@@ -202,7 +278,34 @@ function requestTable(rows: RequestRecord[]): string {
         ? null
         : `${r.inputTokens ?? '-'}/${r.outputTokens ?? '-'}`,
       r.model,
-      r.reason && shorten(r.reason, 60),
+      r.reason && shorten(reasonInWords(r.reason, r.service), 80),
+    ]),
+  );
+}
+
+/** Every column of a row, as in JSON, plus the reason in words; times as the table shows them. */
+function requestCsv(rows: ListedRequest[], local: boolean): string {
+  const columns = [
+    ...([
+      'id',
+      'sandbox',
+      'sandboxName',
+      'service',
+      'credential',
+      'method',
+      'host',
+      'path',
+      'query',
+    ] as const),
+    ...(['status', 'decision', 'reason', 'bytesIn', 'bytesOut', 'ttfbMs', 'durationMs'] as const),
+    ...(['model', 'inputTokens', 'outputTokens', 'startedAt', 'endedAt'] as const),
+  ];
+  const time = (iso: string | null) => (iso !== null && local ? localTime(iso) : iso);
+  return renderCsv(
+    [...columns, 'reasonText'],
+    rows.map((r) => [
+      ...columns.map((c) => (c === 'startedAt' || c === 'endedAt' ? time(r[c]) : r[c])),
+      r.reason && reasonInWords(r.reason, r.service),
     ]),
   );
 }
@@ -220,20 +323,22 @@ function summaryLine(s: RequestSummary, shown: number): string {
   return `${parts.join(' · ')}${more}\n`;
 }
 
-function printResult(result: QueryResult, json: boolean, io: CliIo): number {
-  if (json) {
+/** An ISO 8601 UTC time as the audit log stores it (what --local converts in query results). */
+const UTC_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+function printResult(result: QueryResult, output: Output, io: CliIo): number {
+  if (output.format === 'json') {
     for (const r of result.rows) io.stdout.write(`${JSON.stringify(r)}\n`);
     return 0;
   }
-  if (result.rows.length > 0) {
-    io.stdout.write(
-      renderTable(
-        result.columns,
-        result.rows.map((r) => result.columns.map((c) => r[c])),
-      ),
-    );
+  const cell = (v: unknown) => (output.local && typeof v === 'string' && UTC_TIME.test(v) ? localTime(v) : v);
+  const rows = result.rows.map((r) => result.columns.map((c) => cell(r[c])));
+  if (output.format === 'csv') {
+    io.stdout.write(renderCsv(result.columns, rows));
+    return 0;
   }
-  io.stdout.write(`${result.rows.length} row${result.rows.length === 1 ? '' : 's'}\n`);
+  if (rows.length > 0) io.stdout.write(renderTable(result.columns, rows));
+  io.stdout.write(`${rows.length} row${rows.length === 1 ? '' : 's'}\n`);
   return 0;
 }
 

@@ -58,6 +58,19 @@ export interface RequestRecord extends IntentRow {
   endedAt: string | null;
 }
 
+/** A row as `list` shows it: with the sandbox's name (null = unnamed, or its record is gone). */
+export interface ListedRequest extends RequestRecord {
+  sandboxName: string | null;
+}
+
+/** What a prune with a cut-off would delete. */
+export interface PruneCandidates {
+  /** finished rows that started before the cut-off */
+  requests: number;
+  /** the earliest start among them (null = none) */
+  oldest: string | null;
+}
+
 /** Which rows `list` and `summary` look at; every field is optional (omitted = any). */
 export interface RequestFilter {
   /** a sandbox id or name */
@@ -139,6 +152,9 @@ export class AuditRecords {
   readonly #list: Statement;
   readonly #summary: Statement;
   readonly #prune: Statement;
+  readonly #prunable: Statement;
+  readonly #knownSandbox: Statement;
+  readonly #knownService: Statement;
 
   constructor(db: Db) {
     this.#db = db;
@@ -166,7 +182,8 @@ export class AuditRecords {
        WHERE decision IS NULL AND sandbox NOT IN (SELECT id FROM sandboxes WHERE ended_at IS NULL)`,
     );
     this.#list = db.prepare(
-      `SELECT ${COLUMNS} FROM requests WHERE ${FILTER} ORDER BY started_at DESC, id DESC LIMIT @limit`,
+      `SELECT ${COLUMNS}, (SELECT name FROM sandboxes WHERE sandboxes.id = requests.sandbox) AS sandboxName
+       FROM requests WHERE ${FILTER} ORDER BY started_at DESC, id DESC LIMIT @limit`,
     );
     this.#summary = db.prepare(
       `SELECT count(*) AS requests,
@@ -178,6 +195,17 @@ export class AuditRecords {
        FROM requests WHERE ${FILTER}`,
     );
     this.#prune = db.prepare('DELETE FROM requests WHERE started_at < ? AND decision IS NOT NULL');
+    this.#prunable = db.prepare(
+      'SELECT count(*) AS requests, min(started_at) AS oldest FROM requests WHERE started_at < ? AND decision IS NOT NULL',
+    );
+    // cheap: sandboxes is small, and requests has (sandbox, …) and (service, …) indexes
+    this.#knownSandbox = db
+      .prepare(
+        `SELECT EXISTS (SELECT 1 FROM sandboxes WHERE id = @v OR name = @v)
+           OR EXISTS (SELECT 1 FROM requests WHERE sandbox = @v)`,
+      )
+      .pluck();
+    this.#knownService = db.prepare('SELECT EXISTS (SELECT 1 FROM requests WHERE service = ?)').pluck();
   }
 
   /** Runs `fn` in one IMMEDIATE transaction (one commit, one fsync under synchronous=FULL). */
@@ -205,12 +233,27 @@ export class AuditRecords {
   }
 
   /** The most recent rows the filter selects, oldest first. */
-  list(filter: RequestFilter): RequestRecord[] {
-    return (this.#list.all(filterParams(filter)) as RequestRecord[]).reverse();
+  list(filter: RequestFilter): ListedRequest[] {
+    return (this.#list.all(filterParams(filter)) as ListedRequest[]).reverse();
   }
 
   summary(filter: RequestFilter): RequestSummary {
     return this.#summary.get(filterParams(filter)) as RequestSummary;
+  }
+
+  /** What `prune(before)` would delete, without deleting it. */
+  prunable(before: string): PruneCandidates {
+    return this.#prunable.get(before) as PruneCandidates;
+  }
+
+  /** True when a sandbox record has this id or name, or a request row this sandbox id. */
+  knowsSandbox(idOrName: string): boolean {
+    return this.#knownSandbox.get({ v: idOrName }) === 1;
+  }
+
+  /** True when a request row names this service. */
+  knowsService(name: string): boolean {
+    return this.#knownService.get(name) === 1;
   }
 
   /** Deletes finished rows that started before `before` (ISO); returns how many. */

@@ -75,13 +75,13 @@ export async function seedAudit(home: string, now = Date.now()): Promise<number>
     path: '/repos/acme/app',
     startedAt: at(7 * MIN),
     status: 403,
-    reason: 'endpoint rule: DELETE not allowed',
+    reason: 'airlock_policy_denied',
   });
   // 5: beta's upstream failed; 6: rate limited
   await forward('b2', 6 * MIN, chat, {
     decision: 'error',
     status: 502,
-    reason: 'upstream connection reset',
+    reason: 'airlock_upstream',
     durationMs: 50,
     ttfbMs: undefined,
     usage: undefined,
@@ -103,7 +103,7 @@ export async function seedAudit(home: string, now = Date.now()): Promise<number>
     ...anIntent({ sandboxId: 'b2', service: 'github', host: 'api.github.com', path: '/graphql' }),
     startedAt: at(2 * DAY),
     status: 403,
-    reason: 'endpoint rule: POST /graphql not allowed',
+    reason: 'airlock_policy_denied',
   });
   // 9: alpha, still in flight
   await forward('a1', 1 * MIN, { path: '/v1/responses' });
@@ -112,11 +112,12 @@ export async function seedAudit(home: string, now = Date.now()): Promise<number>
   return now;
 }
 
-/** Runs a CLI command with captured output. */
+/** Runs a CLI command with captured output (stdin omitted = the process's own). */
 export async function runCommand(
   command: Command,
   args: string[],
   env: NodeJS.ProcessEnv,
+  stdin?: NodeJS.ReadableStream,
 ): Promise<{ status: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
@@ -132,6 +133,7 @@ export async function runCommand(
     stderr: sink((s) => (stderr += s)),
     env,
   };
+  if (stdin) io.stdin = stdin;
   const status = await command.run(args, io);
   return { status, stdout, stderr };
 }
