@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { readDoc } from './helpers/docs.js';
+
+/** The LAYER map that test/dependency-rules.test.ts enforces: room → layer. */
+function enforcedLayers(): Map<string, number> {
+  const source = readDoc('test/dependency-rules.test.ts');
+  const body = /const LAYER: Record<string, number> = \{([\s\S]*?)\};/.exec(source)?.[1] ?? '';
+  return new Map(
+    [...body.matchAll(/^\s*'?([\w.]+)'?:\s*([\d.]+),/gm)].map((m) => [m[1]!, Number(m[2])] as const),
+  );
+}
+
+/** The layer table of docs/architecture.md: room (without its trailing /) → layer. */
+function documentedLayers(): Map<string, number> {
+  const doc = readDoc('docs/architecture.md');
+  const rows = [...doc.matchAll(/^\|\s*([\d.]+)\s*\|([^|]+)\|/gm)];
+  return new Map(
+    rows.flatMap((m) => [...m[2]!.matchAll(/`([\w.]+)\/?`/g)].map((r) => [r[1]!, Number(m[1])] as const)),
+  );
+}
+
+test('the layer table in docs/architecture.md is the one test/dependency-rules.test.ts enforces', () => {
+  const enforced = enforcedLayers();
+  assert.ok(enforced.size >= 10, 'control: the LAYER map was read');
+  assert.deepEqual(
+    [...documentedLayers()].sort(([a], [b]) => a.localeCompare(b)),
+    [...enforced].sort(([a], [b]) => a.localeCompare(b)),
+  );
+});
