@@ -145,6 +145,10 @@ test('--help lists the filters and the named queries', async (t) => {
     '--json',
     '--sql',
     'prune --older-than',
+    '--dry-run',
+    '--yes',
+    '--format',
+    '--local',
     'tokens-by-sandbox',
     'slowest',
   ]) {

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { reasonInWords } from '../src/audit/reason-words.js';
+import { createAuditWriter } from '../src/audit/writer.js';
 import { auditCommand } from '../src/cli/audit.js';
 import { ERRORS, errorStatus, errorType, type ErrorCode } from '../src/errors.js';
-import { tempHome } from './helpers/audit-db.js';
+import { openDatabase } from '../src/store/database.js';
+import { anIntent, anOutcome, tempHome } from './helpers/audit-db.js';
 import { runCommand, seedAudit } from './helpers/seed-audit.js';
 
 const run = (home: string, ...args: string[]) => runCommand(auditCommand, args, { AIRLOCK_HOME: home });
@@ -23,6 +25,17 @@ test('the SANDBOX column shows the name beside the id; JSON carries sandboxName'
     new Set(rows.map((r) => `${r.sandboxName}=${r.sandbox}`)),
     new Set(['alpha=a1', 'beta=b2']),
   );
+});
+
+test('a sandbox without a name, or without a record, is shown by its id alone', async (t) => {
+  const home = tempHome(t);
+  const db = openDatabase({ home });
+  const writer = createAuditWriter({ db });
+  (await writer.intent(anIntent({ sandboxId: 'gone1' }))).finish(anOutcome());
+  await writer.close();
+  db.close();
+  const { stdout } = await run(home);
+  assert.match(stdout.split('\n')[1]!, /^\S+\s+gone1\s+openai\s/);
 });
 
 test('REASON shows words with the recorded code', async (t) => {
