@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
-import { readDoc } from './helpers/docs.js';
+import { readDoc, REPO } from './helpers/docs.js';
 
 /** The LAYER map that test/dependency-rules.test.ts enforces: room → layer. */
 function enforcedLayers(): Map<string, number> {
@@ -27,4 +28,19 @@ test('the layer table in docs/architecture.md is the one test/dependency-rules.t
     [...documentedLayers()].sort(([a], [b]) => a.localeCompare(b)),
     [...enforced].sort(([a], [b]) => a.localeCompare(b)),
   );
+});
+
+test('every test docs/architecture.md names in "Where the tests attack" exists', () => {
+  const doc = readDoc('docs/architecture.md');
+  const section = doc.slice(doc.indexOf('## Where the tests attack'), doc.indexOf('## Carrying it on'));
+  const table = section.split('\n').filter((l) => l.startsWith('|'));
+  const named = table.flatMap((l) => [...(l.split('|')[2] ?? '').matchAll(/`([a-z][a-z0-9-]*)(\*)?`/g)]);
+  assert.ok(named.length > 40, `control: tests named (${named.length})`);
+  const files = readdirSync(`${REPO}test`).filter((f) => f.endsWith('.test.ts'));
+  const missing = named
+    .filter(([, name, glob]) =>
+      glob ? !files.some((f) => f.startsWith(name!)) : !files.includes(`${name}.test.ts`),
+    )
+    .map((m) => m[0]);
+  assert.deepEqual(missing, []);
 });
