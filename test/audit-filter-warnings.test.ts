@@ -12,7 +12,10 @@ test('filters that match nothing known warn on stderr (and still run)', async (t
   for (const [args, warning] of [
     [['--sandbox', 'gamma'], /airlock: warning: --sandbox gamma: no sandbox has that id or name/],
     [['--service', 'opnai'], /airlock: warning: --service opnai: not a catalogue service \(openai, /],
-    [['--since', '1h', '--until', '2h'], /airlock: warning: --since \S+ is not before --until \S+/],
+    [
+      ['--since', '1h', '--until', '2h'],
+      /airlock: warning: --since 1h \(\S+Z\) is not before --until 2h \(\S+Z\): the window is empty/,
+    ],
     [['--query', 'errors', '--sandbox', 'gamma'], /--sandbox gamma: no sandbox/],
   ] as const) {
     const { status, stdout, stderr } = await run(home, ...args);

@@ -13,7 +13,12 @@ export interface KnownValues {
  * they have rows), a window whose start is not before its end. Such a filter is allowed —
  * it just gives 0 rows — so these are warnings, not errors.
  */
-export function filterWarnings(filter: RequestFilter, known: KnownValues): string[] {
+export function filterWarnings(
+  filter: RequestFilter,
+  known: KnownValues,
+  /** the --since/--until values as given, to name them as the user wrote them */
+  given: { since?: string; until?: string } = {},
+): string[] {
   const warnings: string[] = [];
   if (filter.sandbox !== undefined && !known.knowsSandbox(filter.sandbox)) {
     warnings.push(`--sandbox ${filter.sandbox}: no sandbox has that id or name in this audit log`);
@@ -27,8 +32,10 @@ export function filterWarnings(filter: RequestFilter, known: KnownValues): strin
     warnings.push(`--service ${filter.service}: not a catalogue service (${names}) and in no row`);
   }
   if (filter.since !== undefined && filter.until !== undefined && filter.since >= filter.until) {
+    const shown = (raw: string | undefined, iso: string) => (raw === undefined ? iso : `${raw} (${iso})`);
     warnings.push(
-      `--since ${filter.since} is not before --until ${filter.until}: the window is empty (--since is the start)`,
+      `--since ${shown(given.since, filter.since)} is not before --until ${shown(given.until, filter.until)}: ` +
+        'the window is empty; --since is its start, --until its end',
     );
   }
   return warnings;

@@ -130,7 +130,10 @@ function show(args: string[], io: CliIo): number {
   const audit = openAuditQuery({ home: airlockHome(io.env) });
   try {
     if (sql !== undefined) return printResult(audit.sql(sql), output, io);
-    for (const warning of filterWarnings(filter, audit)) io.stderr.write(`airlock: warning: ${warning}\n`);
+    const given = { since: stringFlag(flags, 'since'), until: stringFlag(flags, 'until') };
+    for (const warning of filterWarnings(filter, audit, given)) {
+      io.stderr.write(`airlock: warning: ${warning}\n`);
+    }
     if (name !== undefined) return printResult(audit.named(name, filter), output, io);
     const rows = audit.list({ ...filter, limit: filter.limit ?? DEFAULT_LIMIT });
     const summary = audit.summary(filter);
