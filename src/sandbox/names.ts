@@ -7,6 +7,10 @@ export const HOST_IF_PREFIX = 'al-';
 /** the guest end's name until it moves into the namespace and becomes eth0 */
 export const GUEST_IF_PREFIX = 'alg-';
 
+/** A sandbox's name (`--name`): never mistaken for a flag, an id pattern or a path. */
+export const SANDBOX_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export const SANDBOX_NAME_RULE = 'must be 1-64 letters, digits, _ . - (starting with a letter or digit)';
+
 export function newSandboxId(): string {
   return randomBytes(4).toString('hex');
 }
