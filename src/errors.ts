@@ -13,14 +13,20 @@ export interface ErrorSpec {
 }
 
 export const ERRORS = {
-  AIRLOCK_ERR_USAGE: { meaning: 'bad command-line usage: unknown flag, missing value, unknown command' },
+  AIRLOCK_ERR_USAGE: {
+    meaning: 'bad command-line usage: unknown flag, missing value, unknown command, a bad sandbox name',
+  },
   AIRLOCK_ERR_NOT_ROOT: {
-    meaning: 'airlock needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to build sandboxes',
+    meaning:
+      'airlock needs root: to build sandboxes (CAP_NET_ADMIN and CAP_SYS_ADMIN), and to open the state directory and its audit log',
   },
   AIRLOCK_ERR_MISSING_TOOL: {
     meaning: 'a system program airlock drives (nft, ip, bwrap, setpriv, sysctl) is missing',
   },
-  AIRLOCK_ERR_CONFIG: { meaning: 'the configuration file or a flag value is invalid' },
+  AIRLOCK_ERR_CONFIG: {
+    meaning:
+      'the configuration file, a flag value or AIRLOCK_LOG_LEVEL is invalid (every problem of a file at once)',
+  },
   AIRLOCK_ERR_STATE: {
     meaning:
       'the state directory or database cannot be used, or a user other than root could change it or a directory above it',
@@ -70,6 +76,10 @@ export const ERRORS = {
   AIRLOCK_ERR_UNSAFE_ENV: {
     meaning:
       "a guest variable the root-run tools that start a guest would obey (LD_*, glibc's unsafe list, a locale or zone naming a file)",
+  },
+  AIRLOCK_ERR_ENV_RESERVED: {
+    meaning:
+      "a caller's guest variable (`--env`) is one airlock sets: a granted credential's, a base URL, a proxy variable, AIRLOCK_*",
   },
   AIRLOCK_ERR_FORBIDDEN: {
     meaning:

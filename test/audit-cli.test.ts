@@ -115,7 +115,7 @@ test('bad values are refused with the value named', async (t) => {
     [['--status', '99'], '--status 99'],
     [['--status', '2OO'], '--status 2OO'],
     [['--limit', '0'], '--limit 0'],
-    [['--limit', '-5'], '--limit -5'],
+    [['--limit=-5'], '--limit -5'],
     [['prune', '--older-than', '30x'], '--older-than 30x'],
     [['prune'], '--older-than'],
     [['--bogus'], '--bogus'],

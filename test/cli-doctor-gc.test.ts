@@ -16,7 +16,7 @@ test('doctor passes here, and prints a fix for what is missing', { skip: needsRo
     );
   }
   const missing = await runCli(['doctor'], { PATH: '/nonexistent' });
-  assert.equal(missing.status, 1);
+  assert.equal(missing.status, 125);
   assert.match(missing.stdout, /FAIL\s+bwrap\s+not found\n\s+fix: sudo apt-get install -y bubblewrap/);
 });
 
@@ -29,7 +29,7 @@ test('not root: one line naming the capability and the fix', { skip: needsRoot }
   } finally {
     process.seteuid!(0);
   }
-  assert.equal(status, 1);
+  assert.equal(status, 125);
   assert.match(
     io.err(),
     /^airlock: creating a sandbox needs root \(CAP_NET_ADMIN\) \[AIRLOCK_ERR_NOT_ROOT\]\n {2}hint: run it with sudo/,
@@ -51,7 +51,7 @@ test('gc --json reports what it removed', { skip: needsRoot }, async (t) => {
 test('a missing program is named with the command that installs it', { skip: needsRoot }, async (t) => {
   // /usr/sbin and /sbin are always searched; with this PATH, the programs in /usr/bin are not found
   const r = await runCli(['run', '--', 'true'], { PATH: '/nonexistent', AIRLOCK_HOME: tempHome(t) });
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 125);
   assert.match(
     r.stderr,
     /^airlock: missing bwrap, setpriv \[AIRLOCK_ERR_MISSING_TOOL\]\n {2}hint: install with: sudo apt-get install -y bubblewrap util-linux/,

@@ -35,19 +35,19 @@ test('airlock run --env, --workdir, --user and the sudo default user', { skip: n
   );
   assert.equal(r.stdout, `${workdir}\nhi there\n65534\n`, r.stderr);
   const shared = await runCli(['run', '--workdir', '/tmp', '--', 'true'], env);
-  assert.equal(shared.status, 1);
+  assert.equal(shared.status, 125);
   assert.match(shared.stderr, /working directory \/tmp is \/tmp, which a guest never gets read-write/);
   const user = await runCli(['run', '--user', '4242:4243', '--', 'sh', '-c', 'id -u; id -g'], env);
   assert.equal(user.stdout, '4242\n4243\n', user.stderr);
   const sudo = await runCli(['run', '--', 'id', '-u'], { ...env, SUDO_UID: '1234', SUDO_GID: '1234' });
   assert.equal(sudo.stdout, '1234\n', sudo.stderr);
   const root = await runCli(['run', '--user', 'root', '--', 'true'], env);
-  assert.equal(root.status, 1);
+  assert.equal(root.status, 125);
   assert.match(root.stderr, /guests never run as root \(uid\/gid 0\) \[AIRLOCK_ERR_USER_UNKNOWN\]/);
   const bad = await runCli(['run', '--user', 'no-such-user-xyz', '--', 'true'], env);
   assert.match(bad.stderr, /--user no-such-user-xyz: no such user/);
   const badEnv = await runCli(['run', '--env', '1X=2', '--', 'true'], env);
-  assert.equal(badEnv.status, 2);
+  assert.equal(badEnv.status, 125);
   assert.match(badEnv.stderr, /--env 1X/);
 });
 
@@ -70,7 +70,7 @@ test('Ctrl-C reaches the guest and the sandbox is torn down', { skip: needsRoot 
 test('bad credentials, profiles, flags and a missing command are refused clearly', async () => {
   const literal = 'sk-literal-CANARY-0f9e8d7c';
   const lit = await runCli(['run', '--cred', `OPENAI_API_KEY=${literal}`, '--', 'true']);
-  assert.equal(lit.status, 1);
+  assert.equal(lit.status, 125);
   assert.match(lit.stderr, /literal secret is refused \(on a command line it shows in ps/);
   assert.ok(!lit.stderr.includes(literal), 'the refused literal is never echoed');
   const unset = await runCli(['run', '--cred', 'OPENAI_API_KEY=env:AIRLOCK_TEST_UNSET_VAR', '--', 'true']);
@@ -83,7 +83,7 @@ test('bad credentials, profiles, flags and a missing command are refused clearly
   });
   assert.match(unknownCred.stderr, /no service takes the credential NOT_A_SERVICE_KEY/);
   const profile = await runCli(['run', '--profile', 'no-such-profile', '--', 'true']);
-  assert.equal(profile.status, 1);
+  assert.equal(profile.status, 125);
   assert.match(profile.stderr, /no-such-profile[\s\S]*llm-only/);
   const mismatch = await runCli(['run', '--profile', 'github', '--cred', 'OPENAI_API_KEY', '--', 'true'], {
     OPENAI_API_KEY: 'sk-x',
@@ -93,36 +93,36 @@ test('bad credentials, profiles, flags and a missing command are refused clearly
     /credential OPENAI_API_KEY is for api\.openai\.com .*profile "github" does not allow/,
   );
   const unknown = await runCli(['run', '--bogus', '--', 'true']);
-  assert.equal(unknown.status, 2);
+  assert.equal(unknown.status, 125);
   assert.match(unknown.stderr, /unknown flag --bogus.*\n.*valid flags: --profile, --cred/);
   const none = await runCli(['run']);
-  assert.equal(none.status, 2);
+  assert.equal(none.status, 125);
   assert.match(none.stderr, /no command given/);
   const cmd = await runCli(['launch']);
-  assert.equal(cmd.status, 2);
+  assert.equal(cmd.status, 125);
   assert.match(
     cmd.stderr,
-    /unknown command "launch"[\s\S]*commands: run, daemon, create, exec, ls, logs, stop, rm, audit, services, profiles, doctor, gc/,
+    /unknown command "launch"[\s\S]*commands: run, daemon, create, exec, ls, logs, stop, rm, audit, services, profiles, doctor, completion, gc/,
   );
 });
 
 test('working directories and mounts that would show the host are refused before anything is built', async (t) => {
   const env = { AIRLOCK_HOME: tempHome(t) };
-  for (const [args, message, status] of [
-    [['--workdir', '/'], /working directory \/ is \/, which a guest never gets read-write/, 1],
-    [['--workdir', '/home'], /working directory \/home is \/home, which a guest never gets read-write/, 1],
-    [['--workdir', env.AIRLOCK_HOME], /is \/tmp\/airlock-test-\w+, which a guest never gets/, 1],
-    [['--workdir', '/nonexistent-dir-xyz'], /working directory \/nonexistent-dir-xyz does not exist/, 1],
-    [['--workdir', '/tmp', '--no-workdir'], /--workdir and --no-workdir exclude each other/, 2],
-    [['--mount', '/:/host'], /--mount \/:\/host: \/ is \/, which a guest never sees/, 2],
-    [['--mount', `${env.AIRLOCK_HOME}:/state:ro`], /which a guest never sees/, 2],
-    [['--mount', '/usr/share:/proc/x'], /DST \/proc\/x is inside \/proc/, 2],
-    [['--mount', '/usr/share:/usr/new-dir'], /DST \/usr\/new-dir does not exist, and \/usr is read-only/, 2],
-    [['--mount', 'relative:/x'], /SRC and DST must be absolute paths/, 2],
-    [['--mount', '/usr/share:/x:rx'], /mode "rx" is neither ro nor rw/, 2],
+  for (const [args, message] of [
+    [['--workdir', '/'], /working directory \/ is \/, which a guest never gets read-write/],
+    [['--workdir', '/home'], /working directory \/home is \/home, which a guest never gets read-write/],
+    [['--workdir', env.AIRLOCK_HOME], /is \/tmp\/airlock-test-\w+, which a guest never gets/],
+    [['--workdir', '/nonexistent-dir-xyz'], /working directory \/nonexistent-dir-xyz does not exist/],
+    [['--workdir', '/tmp', '--no-workdir'], /--workdir and --no-workdir exclude each other/],
+    [['--mount', '/:/host'], /--mount \/:\/host: \/ is \/, which a guest never sees/],
+    [['--mount', `${env.AIRLOCK_HOME}:/state:ro`], /which a guest never sees/],
+    [['--mount', '/usr/share:/proc/x'], /DST \/proc\/x is inside \/proc/],
+    [['--mount', '/usr/share:/usr/new-dir'], /DST \/usr\/new-dir does not exist, and \/usr is read-only/],
+    [['--mount', 'relative:/x'], /SRC and DST must be absolute paths/],
+    [['--mount', '/usr/share:/x:rx'], /mode "rx" is neither ro nor rw/],
   ] as const) {
     const r = await runCli(['run', ...args, '--', 'true'], env);
-    assert.equal(r.status, status, `${JSON.stringify(args)}: ${r.stderr}`);
+    assert.equal(r.status, 125, `${JSON.stringify(args)}: ${r.stderr}`);
     assert.match(r.stderr, message);
   }
   assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0, cgroups: [] });

@@ -31,7 +31,7 @@ test('every client says no daemon answers, where it looked, and how to start one
     ] as const) {
       const io = captureIo({ AIRLOCK_SOCKET: fromEnv });
       const status = await main([args[0]!, ...extra, ...args.slice(1)], io);
-      assert.equal(status, 1, `${JSON.stringify(args)}: ${io.err()}`);
+      assert.equal(status, 125, `${JSON.stringify(args)}: ${io.err()}`);
       assert.match(
         io.err(),
         new RegExp(`no airlock daemon answers on ${where} \\(ENOENT\\)`),
@@ -45,7 +45,7 @@ test('every client says no daemon answers, where it looked, and how to start one
 test('client usage errors come before any connection', async () => {
   for (const args of [['exec', 'x'], ['exec', '--', 'true'], ['logs'], ['rm'], ['create', 'extra']]) {
     const io = captureIo({ AIRLOCK_SOCKET: '/nonexistent/airlock.sock' });
-    assert.equal(await main(args, io), 2, `${JSON.stringify(args)}: ${io.err()}`);
+    assert.equal(await main(args, io), 125, `${JSON.stringify(args)}: ${io.err()}`);
     assert.match(io.err(), /AIRLOCK_ERR_USAGE/);
   }
 });

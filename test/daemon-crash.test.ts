@@ -55,7 +55,7 @@ test(
     }
     assert.deepEqual(left, [], 'the guest outlived its daemon by 3 s');
     const cut = await guest.done;
-    assert.equal(cut.status, 1);
+    assert.equal(cut.status, 125);
     assert.match(
       cut.stderr,
       /the daemon ended the command without an exit status.*AIRLOCK_ERR_DAEMON_UNREACHABLE/,
@@ -64,7 +64,7 @@ test(
     // the socket file stays behind; a client gets a clear error, not a hang
     assert.equal(existsSync(socket), true, 'control: kill -9 leaves the socket file');
     const refused = await first.cli(['exec', 'c', '--', 'true']);
-    assert.equal(refused.status, 1);
+    assert.equal(refused.status, 125);
     assert.match(refused.stderr, /no airlock daemon answers on .*AIRLOCK_ERR_DAEMON_UNREACHABLE/);
     assert.match(refused.stderr, /hint: start it with: airlock daemon/);
 
@@ -84,7 +84,7 @@ test(
     const third = startCli(['daemon', '--config', config], env);
     t.after(() => third.child.kill('SIGKILL'));
     const refusedStart = await third.done;
-    assert.equal(refusedStart.status, 1);
+    assert.equal(refusedStart.status, 125);
     assert.match(refusedStart.stderr, /already answers on .*AIRLOCK_ERR_DAEMON_RUNNING/);
 
     // SIGHUP re-reads the config: a valid one is reported, a broken one is refused, and the

@@ -149,7 +149,7 @@ test(
     }
     // the client reads file: sources itself, as the member, who cannot read /etc/shadow
     const shadow = await cli(member, ['create', '--cred', 'OPENAI_API_KEY=file:/etc/shadow']);
-    assert.equal(shadow.status, 1);
+    assert.equal(shadow.status, 125);
     assert.match(shadow.stderr, /cannot read file \/etc\/shadow \(EACCES\).*AIRLOCK_ERR_SECRET_SOURCE/);
     // control: the same API call with a value the member holds is accepted
     const held = await raw(member, 'POST', '/v1/sandboxes', {
@@ -165,7 +165,7 @@ test(
 
     // a user outside the group cannot reach the socket at all
     const outside = await cli(outsider, ['ls']);
-    assert.equal(outside.status, 1);
+    assert.equal(outside.status, 125);
     assert.match(outside.stderr, /permission denied on the daemon socket .*AIRLOCK_ERR_DAEMON_UNREACHABLE/);
     assert.match(outside.stderr, /daemon\.group/);
     assert.equal((await raw(outsider, 'GET', '/v1/sandboxes')).error, 'EACCES');

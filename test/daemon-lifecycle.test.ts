@@ -48,7 +48,7 @@ test(
     assert.match(id, /^[0-9a-f]{8}$/);
 
     const again = await daemon.cli(['create', '--name', 'x']);
-    assert.equal(again.status, 1);
+    assert.equal(again.status, 125);
     assert.match(again.stderr, /AIRLOCK_ERR_NAME_TAKEN/);
 
     // two commands at once, each with its own exit status and output
@@ -133,7 +133,7 @@ test(
     t.after(() => long.child.kill('SIGKILL'));
     await new Promise<void>((resolve) => long.child.stdout!.once('data', () => resolve()));
     const busy = await daemon.cli(['rm', 'x']);
-    assert.equal(busy.status, 1);
+    assert.equal(busy.status, 125);
     assert.match(busy.stderr, /AIRLOCK_ERR_SANDBOX_BUSY/);
     const forced = await daemon.cli(['rm', '--force', 'x']);
     assert.equal(forced.status, 0, forced.stderr);
@@ -145,7 +145,7 @@ test(
     const after = JSON.parse((await daemon.cli(['ls', '--json'])).stdout) as { sandboxes: SandboxInfo[] };
     assert.deepEqual(after.sandboxes, []);
     const gone = await daemon.cli(['exec', 'x', '--', 'true']);
-    assert.equal(gone.status, 1);
+    assert.equal(gone.status, 125);
     assert.match(gone.stderr, /AIRLOCK_ERR_SANDBOX_UNKNOWN/);
 
     // stop: SIGTERM to the commands, then removal
@@ -180,7 +180,7 @@ test(
       { recorded: 0, netns: [], links: [], elements: [], cgroups: [] },
     );
     const down = await daemon.cli(['ls']);
-    assert.equal(down.status, 1);
+    assert.equal(down.status, 125);
     assert.match(down.stderr, /AIRLOCK_ERR_DAEMON_UNREACHABLE/);
     assert.match(down.stderr, /hint: start it with: airlock daemon/);
   },

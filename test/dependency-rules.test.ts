@@ -8,7 +8,7 @@ const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 
 /**
  * DESIGN.md: imports run one way, cli/library → daemon → engine → sandbox → proxy/config →
- * policy/audit → catalogue/store/net/errors.
+ * policy/audit → catalogue/store/net → errors/did-you-mean.
  */
 const LAYER: Record<string, number> = {
   cli: 0,
@@ -24,6 +24,7 @@ const LAYER: Record<string, number> = {
   store: 4,
   net: 4,
   'errors.ts': 5,
+  'did-you-mean.ts': 5,
 };
 /** packages only one room may use */
 const PACKAGE_OWNERS: Record<string, string[]> = {

@@ -113,10 +113,10 @@ test(
     for (const [args, message] of [
       [['--memory', 'lots'], /--memory lots: expected a size like 512m/],
       [['--pids', '2'], /--pids 2: expected a whole number of processes, at least 8/],
-      [['--cpus', '-1'], /--cpus -1: expected a number of CPUs/],
+      [['--cpus=-1'], /--cpus -1: expected a number of CPUs/],
     ] as const) {
       const bad = await runCli(['run', ...args, '--', 'true'], { AIRLOCK_HOME: home });
-      assert.equal(bad.status, 2);
+      assert.equal(bad.status, 125);
       assert.match(bad.stderr, message);
     }
   },

@@ -14,3 +14,12 @@ export interface Command {
   /** runs the command; resolves to the process exit status (never calls process.exit) */
   run(args: string[], io: CliIo): Promise<number>;
 }
+
+/** One `airlock <name>` command as main.ts lists it: what `--help` shows, and how to load it. */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  /** takes `--json`, so its errors are JSON too when it is given */
+  json?: boolean;
+  load: () => Promise<Command>;
+}

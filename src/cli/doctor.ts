@@ -1,15 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openAuditQuery } from '../audit/query.js';
-import { findProgram, runCommand } from '../net/run.js';
+import { findProgram, runCommand, type CommandResult } from '../net/run.js';
 import { installCommand, REQUIRED_TOOLS, type Tool } from '../sandbox/required-tools.js';
 import { airlockHome } from '../config/env-vars.js';
+import { configFileProblems } from '../config/load-config.js';
 import { detectCgroupFs } from '../sandbox/cgroup.js';
 import { runSelftest } from '../sandbox/selftest.js';
 import type { CliIo, Command } from './command.js';
-import { parseFlags } from './flags.js';
+import { parseFlags, stringFlag } from './flags.js';
+import { AIRLOCK_FAILURE } from './render-error.js';
 
 const HELP = `Usage: airlock doctor [--selftest] [--json]
+       airlock doctor --config FILE [--json]
 
 Checks that this machine can run airlock sandboxes: root / CAP_NET_ADMIN, nf_tables in
 the kernel, the programs airlock drives (nft, ip, bwrap, setpriv, sysctl), cgroups,
@@ -23,10 +26,16 @@ unix socket and a world-readable file in a home it creates on the host, the gues
 and /dev/shm, the guest's view of /proc and its privileges, the kernel keyring, and the
 memory and process limits. Run it after installing airlock on a new host (needs root).
 
+With --config it checks a config file instead, without root, and prints every problem at
+once, one \`path: message\` line each.
+
 Flags:
-  --selftest   also run the escape attempts in a real sandbox
-  --json       print the checks as one JSON object
-  -h, --help   show this help
+  --selftest     also run the escape attempts in a real sandbox
+  --config FILE  validate this config file (and nothing else)
+  --json         print the checks (or the config's problems) as one JSON object
+  -h, --help     show this help
+
+Exit status: 0 when everything is ok (the config is valid), else 125.
 `;
 
 const CAP_NET_ADMIN = 12n;
@@ -45,6 +54,19 @@ function effectiveCaps(): bigint {
   const status = readFileSync('/proc/self/status', 'utf8');
   const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0';
   return BigInt(`0x${hex}`);
+}
+
+/**
+ * The fix for a failed `nft list tables`: only a kernel without nf_tables gets modprobe; an
+ * nft that could not be started, or failed otherwise, is named with its path.
+ */
+function nftFix(path: string, result: CommandResult): string {
+  if (result.exitCode === null)
+    return `${path} could not be started; reinstall it: ${installCommand(['nft'])}`;
+  if (/not supported|protocol not available/i.test(result.stderr)) {
+    return 'load the module: sudo modprobe nf_tables (kernel ≥ 5.10 with CONFIG_NF_TABLES)';
+  }
+  return `${path} failed (exit ${result.exitCode}); check it is nftables' nft: ${installCommand(['nft'])}`;
 }
 
 /** A check; the fix is shown only when it failed. */
@@ -75,14 +97,16 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
       ),
     );
   }
-  if (hasCaps && findProgram('nft', env)) {
-    const nft = await runCommand('nft', ['list', 'tables']);
+  const nftPath = findProgram('nft', env);
+  if (hasCaps && nftPath) {
+    // the nft the check above found, so the report and what ran cannot disagree
+    const nft = await runCommand(nftPath, ['list', 'tables']);
     checks.push(
       check(
         'nf_tables',
         nft.ok,
         nft.ok ? 'kernel accepts nftables commands' : nft.stderr,
-        'load the module: sudo modprobe nf_tables (kernel ≥ 5.10 with CONFIG_NF_TABLES)',
+        nftFix(nftPath, nft),
       ),
     );
     let cgroups: string;
@@ -154,11 +178,17 @@ function auditCheck(home: string): Check {
 export const doctorCommand: Command = {
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { flags, help } = parseFlags(args, { json: {}, selftest: {} }, { command: 'doctor' });
+    const { flags, help } = parseFlags(
+      args,
+      { json: {}, selftest: {}, config: { value: true } },
+      { command: 'doctor' },
+    );
     if (help) {
       io.stdout.write(HELP);
       return 0;
     }
+    const config = stringFlag(flags, 'config');
+    if (config !== undefined) return checkConfig(config, flags.json === true, io);
     const checks = await runChecks(io.env);
     if (flags.selftest && checks.every((c) => c.ok)) {
       const attempts = await runSelftest({ home: airlockHome(io.env), invokingEnv: io.env });
@@ -176,6 +206,19 @@ export const doctorCommand: Command = {
       }
       io.stdout.write(ok ? 'airlock can run sandboxes here\n' : 'airlock cannot run sandboxes here yet\n');
     }
-    return ok ? 0 : 1;
+    return ok ? 0 : AIRLOCK_FAILURE;
   },
 };
+
+/** `doctor --config FILE`: every problem of the file, or that it is valid. */
+function checkConfig(file: string, json: boolean, io: CliIo): number {
+  const problems = configFileProblems(file);
+  if (json) io.stdout.write(`${JSON.stringify({ ok: problems.length === 0, config: file, problems })}\n`);
+  else if (problems.length === 0) io.stdout.write(`ok  config ${file} is valid\n`);
+  else {
+    io.stdout.write(`FAIL  config ${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n`);
+    for (const line of problems) io.stdout.write(`      ${line}\n`);
+    io.stdout.write('      fix: correct each line; docs/config.md describes every field\n');
+  }
+  return problems.length === 0 ? 0 : AIRLOCK_FAILURE;
+}

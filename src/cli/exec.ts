@@ -19,7 +19,8 @@ Flags:
   -h, --help       show this help
 
 No --workdir: commands start in the guest's empty HOME (see docs/daemon.md).
-Exit status: CMD's own; 128+n when it dies of signal n.
+Exit status: CMD's own; 125 when airlock fails (usage, daemon, sandbox); 126 when CMD
+cannot be run; 127 when it is not found; 128+n when it dies of signal n.
 `;
 
 const FLAGS = { env: { value: true, multiple: true }, socket: { value: true }, i: {}, t: {} } as const;

@@ -1,3 +1,4 @@
+import { didYouMean } from '../did-you-mean.js';
 import { AirlockError } from '../errors.js';
 
 /** One flag a command accepts. */
@@ -20,7 +21,9 @@ export interface ParsedFlags {
 /**
  * Parses `--flag`, `--flag VALUE`, `--flag=VALUE` and `--`. With `stopAtPositional`, the first
  * non-flag word starts a command line that is passed through untouched (`airlock run CMD -x`).
- * Unknown flags are an error that lists the valid ones.
+ * Unknown flags are an error that lists the valid ones (and the closest one). A value given as
+ * the next word may not start with `-` (`--name --` is a forgotten value, not the name `--`);
+ * `--name=-x` says it is meant.
  */
 export function parseFlags(
   args: readonly string[],
@@ -52,23 +55,26 @@ export function parseFlags(
     const name = arg.startsWith('--') ? arg.slice(2, eq < 0 ? undefined : eq) : '';
     const s = spec[name];
     if (!s) {
+      const given = arg.split('=')[0]!;
       const valid = Object.keys(spec)
         .map((n) => `--${n}`)
-        .concat('--help')
-        .join(', ');
-      throw new AirlockError(
-        'AIRLOCK_ERR_USAGE',
-        `airlock ${options.command}: unknown flag ${arg.split('=')[0]}`,
-        {
-          hint: `valid flags: ${valid}`,
-        },
-      );
+        .concat('--help');
+      throw new AirlockError('AIRLOCK_ERR_USAGE', `airlock ${options.command}: unknown flag ${given}`, {
+        hint: `${didYouMean(given, valid)}valid flags: ${valid.join(', ')}`,
+      });
     }
     let value: string | boolean = true;
     if (s.value) {
       if (eq >= 0) value = arg.slice(eq + 1);
-      else if (i + 1 < args.length) value = args[++i]!;
-      else throw new AirlockError('AIRLOCK_ERR_USAGE', `airlock ${options.command}: --${name} needs a value`);
+      else if (i + 1 < args.length && !args[i + 1]!.startsWith('-')) value = args[++i]!;
+      else {
+        const next = args[i + 1];
+        throw new AirlockError(
+          'AIRLOCK_ERR_USAGE',
+          `airlock ${options.command}: --${name} needs a value${next === undefined ? '' : `, not "${next}"`}`,
+          { hint: next === undefined ? undefined : `write --${name}=${next} if the value starts with "-"` },
+        );
+      }
     } else if (eq >= 0) {
       throw new AirlockError('AIRLOCK_ERR_USAGE', `airlock ${options.command}: --${name} takes no value`);
     }

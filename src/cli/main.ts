@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import type { CliIo, Command } from './command.js';
-import { renderCliError } from './render-error.js';
+import type { CliIo, CommandEntry } from './command.js';
+import { AIRLOCK_FAILURE, renderCliError, renderJsonError } from './render-error.js';
 import { AirlockError } from '../errors.js';
 
 /** Every command, one file each, loaded only when it runs: `--help` needs none of them. */
-const COMMANDS: { name: string; summary: string; load: () => Promise<Command> }[] = [
+const COMMANDS: CommandEntry[] = [
   {
     name: 'run',
     summary: 'run a command in a new sandbox',
@@ -17,6 +17,7 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<Command> }[
   },
   {
     name: 'create',
+    json: true,
     summary: 'create a long-lived sandbox in the daemon and print its id',
     load: async () => (await import('./create.js')).createCommand,
   },
@@ -27,11 +28,13 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<Command> }[
   },
   {
     name: 'ls',
+    json: true,
     summary: "list the daemon's sandboxes",
     load: async () => (await import('./ls.js')).lsCommand,
   },
   {
     name: 'logs',
+    json: true,
     summary: "show (and follow) one daemon sandbox's audit rows",
     load: async () => (await import('./logs.js')).logsCommand,
   },
@@ -47,26 +50,36 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<Command> }[
   },
   {
     name: 'audit',
+    json: true,
     summary: 'show, query and prune the audit log of proxied requests',
     load: async () => (await import('./audit.js')).auditCommand,
   },
   {
     name: 'services',
+    json: true,
     summary: 'list the services airlock can hold credentials for',
     load: async () => (await import('./services.js')).servicesCommand,
   },
   {
     name: 'profiles',
+    json: true,
     summary: 'list network profiles and the hosts they allow',
     load: async () => (await import('./profiles.js')).profilesCommand,
   },
   {
     name: 'doctor',
-    summary: 'check this machine can run sandboxes',
+    json: true,
+    summary: 'check this machine can run sandboxes, or (--config) a config file',
     load: async () => (await import('./doctor.js')).doctorCommand,
   },
   {
+    name: 'completion',
+    summary: 'print a bash or zsh completion script',
+    load: async () => (await import('./completion.js')).completionCommand(COMMANDS),
+  },
+  {
     name: 'gc',
+    json: true,
     summary: 'remove leftovers of crashed runs',
     load: async () => (await import('./gc.js')).gcCommand,
   },
@@ -82,33 +95,63 @@ Usage: airlock <command> [flags]
 Commands:
 ${lines.join('\n')}
 
-Run \`airlock <command> --help\` for a command's flags, \`airlock --version\` for the version.
+Run \`airlock help <command>\` (or \`airlock <command> --help\`) for a command's flags,
+\`airlock --version\` for the version.
+
+Exit status: the guest command's own (run, exec); 125 when airlock itself fails (usage,
+config, setup); 126 when the command cannot be run; 127 when it is not found.
 `;
 }
 
 /** Dispatches argv to a command; returns the exit status instead of exiting. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...args] = argv;
+  const entry = COMMANDS.find((c) => c.name === name);
   try {
-    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    if (name === undefined || name === '--help' || name === '-h') {
       io.stdout.write(topLevelHelp());
-      return name === undefined ? 2 : 0;
+      return name === undefined ? AIRLOCK_FAILURE : 0;
     }
+    if (name === 'help') return await help(args, io);
     if (name === '--version' || name === '-V') {
       io.stdout.write(`airlock ${packageVersion()}\n`);
       return 0;
     }
-    const command = COMMANDS.find((c) => c.name === name);
-    if (!command) {
-      throw new AirlockError('AIRLOCK_ERR_USAGE', `unknown command "${name}"`, {
-        hint: `commands: ${COMMANDS.map((c) => c.name).join(', ')}`,
-      });
-    }
-    return await (await command.load()).run(args, io);
+    if (!entry) throw await unknownCommand(name);
+    return await (await entry.load()).run(args, io);
   } catch (error) {
-    io.stderr.write(renderCliError(error, io.env.AIRLOCK_DEBUG === '1'));
-    return isUsage(error) ? 2 : 1;
+    const json = entry?.json === true && flagGiven(args, '--json');
+    io.stderr.write(json ? renderJsonError(error) : renderCliError(error, io.env.AIRLOCK_DEBUG === '1'));
+    return AIRLOCK_FAILURE;
   }
+}
+
+/** `airlock help [COMMAND]`: the top-level help, or that command's own. */
+async function help(args: string[], io: CliIo): Promise<number> {
+  const [name] = args;
+  if (name === undefined) {
+    io.stdout.write(topLevelHelp());
+    return 0;
+  }
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) throw await unknownCommand(name);
+  io.stdout.write((await entry.load()).help);
+  return 0;
+}
+
+/** The error for an unknown command, with the closest one (loaded only then: `--help` stays small). */
+async function unknownCommand(name: string): Promise<AirlockError> {
+  const { didYouMean } = await import('../did-you-mean.js');
+  const names = COMMANDS.map((c) => c.name);
+  return new AirlockError('AIRLOCK_ERR_USAGE', `unknown command "${name}"`, {
+    hint: `${didYouMean(name, names)}commands: ${names.join(', ')}`,
+  });
+}
+
+/** Whether a flag is among a command's own words (those before `--`). */
+function flagGiven(args: readonly string[], flag: string): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).includes(flag);
 }
 
 /** The installed package's version (package.json sits two levels above src/cli and dist/cli). */
@@ -117,8 +160,4 @@ function packageVersion(): string {
     version: string;
   };
   return manifest.version;
-}
-
-function isUsage(error: unknown): boolean {
-  return error instanceof AirlockError && error.code === 'AIRLOCK_ERR_USAGE';
 }

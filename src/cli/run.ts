@@ -11,6 +11,7 @@ import { Engine, type EngineSandbox } from '../engine/engine.js';
 import { sandboxPolicy } from '../engine/enforced-sandbox.js';
 import { blockedLines, summaryLine } from './blocked-lines.js';
 import type { CliIo, Command } from './command.js';
+import { closeAfter } from './close-after.js';
 import { listFlag, parseFlags, stringFlag } from './flags.js';
 
 const FLAGS = {
@@ -71,7 +72,8 @@ Each request or connection the proxy refuses is shown on stderr as it happens
 that used the proxy ends with one line: requests, denied, tokens. The guest's stdout is
 its own.
 
-Exit status: CMD's own; 127 when CMD is not found; 128+n when it dies of signal n.
+Exit status: CMD's own; 125 when airlock fails (usage, config, setup: CMD never ran); 126
+when CMD cannot be run; 127 when it is not found; 128+n when it dies of signal n.
 Ctrl-C and other signals are passed to CMD.
 `;
 
@@ -145,26 +147,30 @@ async function runSandboxed(args: string[], io: CliIo, lifetime: GuestLifetime):
   // the embedded engine: this process hosts its one sandbox
   const engine = await Engine.open({ home, config, invokingEnv: io.env, logStream: io.stderr });
   let status: number | null = null;
-  try {
-    const sandbox = await engine.create(spec);
-    label ||= sandbox.id;
-    for (const warning of sandbox.warnings) io.stderr.write(`airlock: warning: ${warning}\n`);
-    try {
-      const guest = sandbox.spawn(rest, { workdir, stdio: 'inherit' });
-      lifetime.attach(guest, graceMs);
-      status = await guest.exited;
-      reportLimits(sandbox, limits, io);
-      if (blocked) {
-        blocked.close();
-        io.stderr.write(summaryLine(await engine.summary({ sandbox: sandbox.id }), label));
-      }
-      return status;
-    } finally {
-      await sandbox.close(status);
-    }
-  } finally {
-    await engine.close();
-  }
+  return closeAfter(
+    async () => {
+      const sandbox = await engine.create(spec);
+      label ||= sandbox.id;
+      for (const warning of sandbox.warnings) io.stderr.write(`airlock: warning: ${warning}\n`);
+      return closeAfter(
+        async () => {
+          const guest = sandbox.spawn(rest, { workdir, stdio: 'inherit' });
+          lifetime.attach(guest, graceMs);
+          status = await guest.exited;
+          reportLimits(sandbox, limits, io);
+          if (blocked) {
+            blocked.close();
+            io.stderr.write(summaryLine(await engine.summary({ sandbox: sandbox.id }), label));
+          }
+          return status;
+        },
+        () => sandbox.close(status),
+        io,
+      );
+    },
+    () => engine.close(),
+    io,
+  );
 }
 
 /** What `run` does with the signals it receives, before and after the guest starts. */

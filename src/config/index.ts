@@ -1,7 +1,13 @@
 /** The config module: schema, loader and credential sources. */
 export { toService } from './custom-service.js';
 export { airlockHome, DEFAULT_CONFIG_PATH, DEFAULT_HOME, DEFAULT_PROXY_PORT, ENV } from './env-vars.js';
-export { loadConfig, parseConfig, type LoadConfigOptions, type LoadedConfig } from './load-config.js';
+export {
+  configFileProblems,
+  loadConfig,
+  parseConfig,
+  type LoadConfigOptions,
+  type LoadedConfig,
+} from './load-config.js';
 export {
   ConfigSchema,
   DEFAULT_POOL,

@@ -2,6 +2,7 @@ import { BUILTIN_SERVICES } from '../catalogue/builtin.js';
 import { createCatalogue, type Catalogue } from '../catalogue/catalogue.js';
 import type { Service } from '../catalogue/service.js';
 import { normalizeHost, validateEndpoints, validateProfiles, type PolicyIssue } from '../policy/index.js';
+import { closestName } from '../did-you-mean.js';
 import { parsePool } from '../net/address-pool.js';
 import { toService } from './custom-service.js';
 import type { AirlockConfig } from './schema.js';
@@ -19,20 +20,21 @@ function checkPool(pool: string): string | null {
 /** Custom services that clash with built-ins or each other, by path. */
 function checkServices(config: AirlockConfig): PolicyIssue[] {
   const issues: PolicyIssue[] = [];
-  const owners = new Map<string, string>();
-  const claim = (key: string, owner: string, path: (string | number)[], what: string) => {
+  // owners are Service objects: a custom service named like a built-in is another owner
+  const owners = new Map<string, Service>();
+  const claim = (key: string, owner: Service, path: (string | number)[], what: string) => {
     const prev = owners.get(key);
     if (prev !== undefined && prev !== owner)
-      issues.push({ path, message: `${what} already belongs to service "${prev}"` });
+      issues.push({ path, message: `${what} already belongs to service "${prev.name}"` });
     else owners.set(key, owner);
   };
   const claimService = (s: Service, base: (string | number)[] | null) => {
     const at = (...rest: (string | number)[]) => (base ? [...base, ...rest] : []);
-    claim(`name:${s.name}`, s.name, at('name'), `name "${s.name}"`);
+    claim(`name:${s.name}`, s, at('name'), `name "${s.name}"`);
     [s.envVar, ...s.aliases].forEach((v, i) =>
-      claim(`var:${v}`, s.name, i === 0 ? at('envVar') : at('aliases', i - 1), `variable ${v}`),
+      claim(`var:${v}`, s, i === 0 ? at('envVar') : at('aliases', i - 1), `variable ${v}`),
     );
-    s.hosts.forEach((h) => claim(`host:${h}`, s.name, at('upstream'), `host ${h}`));
+    s.hosts.forEach((h) => claim(`host:${h}`, s, at('upstream'), `host ${h}`));
   };
   for (const s of BUILTIN_SERVICES) claimService(s, null);
   config.services.forEach((c, i) => {
@@ -69,17 +71,22 @@ export function validateConfig(config: AirlockConfig): { issues: PolicyIssue[]; 
   }
   const serviceIssues = checkServices(config);
   issues.push(...serviceIssues);
-  if (serviceIssues.length > 0) return { issues };
-  const catalogue = createCatalogue(config.services.map(toService));
+  // the rest is checked against the sound services, so one clash does not hide other problems
+  const clashing = new Set(serviceIssues.map((i) => i.path[1]));
+  const catalogue = createCatalogue(config.services.filter((_, i) => !clashing.has(i)).map(toService));
   for (const name of Object.keys(config.credentials)) {
     if (!catalogue.byEnvVar(name)) {
+      const close = closestName(
+        name,
+        catalogue.services.flatMap((s) => [s.envVar, ...s.aliases]),
+      );
       issues.push({
         path: ['credentials', name],
-        message: `no service takes ${name} (see airlock services)`,
+        message: `no service takes ${name} (${close ? `did you mean ${close}? ` : ''}see airlock services)`,
       });
     }
   }
   issues.push(...validateProfiles(config.profiles, catalogue));
   issues.push(...validateEndpoints(config.endpoints, catalogue, ['endpoints']));
-  return { issues, catalogue };
+  return serviceIssues.length > 0 ? { issues } : { issues, catalogue };
 }

@@ -4,6 +4,7 @@ import { resolveLimits } from '../config/limits.js';
 import type { SandboxSpec } from '../engine/enforced-sandbox.js';
 import { AirlockError } from '../errors.js';
 import { assertRootSafeEnv } from '../sandbox/guest-env.js';
+import { SANDBOX_NAME, SANDBOX_NAME_RULE } from '../sandbox/names.js';
 import type { CreateBody, ExecSpec } from './protocol.js';
 
 /**
@@ -20,13 +21,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const envRecord = z.record(z.string(), z.string());
 
 const createSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
-      'must be 1-64 letters, digits, _ . - (starting with a letter or digit)',
-    )
-    .optional(),
+  name: z.string().regex(SANDBOX_NAME, SANDBOX_NAME_RULE).optional(),
   profiles: z.array(z.string()).optional(),
   credentials: z.array(z.string()).optional(),
   secrets: z.record(z.string(), z.string().min(1)).optional(),

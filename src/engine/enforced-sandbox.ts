@@ -9,7 +9,7 @@ import {
   type ResolvedSecret,
   type SecretSource,
 } from '../config/index.js';
-import { ENV } from '../config/env-vars.js';
+import { logLevel } from '../config/env-vars.js';
 import { resolveLimits } from '../config/limits.js';
 import { AirlockError } from '../errors.js';
 import { createSandboxPolicy, type SandboxPolicy } from '../policy/index.js';
@@ -18,10 +18,12 @@ import {
   makePlaceholder,
   startProxy,
   proxyVariables,
+  reservedVariable,
   type RefusalListener,
   type RunningProxy,
   type ServiceCredential,
 } from '../proxy/index.js';
+import { SANDBOX_NAME, SANDBOX_NAME_RULE } from '../sandbox/names.js';
 import { Sandbox, type SandboxOptions } from '../sandbox/sandbox.js';
 import type { State } from '../sandbox/state.js';
 
@@ -86,7 +88,10 @@ function credentialSources(spec: SandboxSpec, loaded: LoadedConfig): Map<string,
  */
 export function sandboxPolicy(loaded: LoadedConfig, spec: SandboxSpec): SandboxPolicy {
   const { config, catalogue } = loaded;
-  return createSandboxPolicy({
+  if (spec.name !== undefined && !SANDBOX_NAME.test(spec.name)) {
+    throw new AirlockError('AIRLOCK_ERR_USAGE', `sandbox name "${spec.name}" ${SANDBOX_NAME_RULE}`);
+  }
+  const policy = createSandboxPolicy({
     catalogue,
     profiles: spec.profiles ?? [],
     customProfiles: config.profiles,
@@ -94,6 +99,27 @@ export function sandboxPolicy(loaded: LoadedConfig, spec: SandboxSpec): SandboxP
     endpoints: config.endpoints,
     allowEndpoints: spec.allowEndpoints ?? [],
   });
+  assertCallerVariables(spec.env ?? {}, policy);
+  return policy;
+}
+
+/** Refuses a caller's (`--env`) variable that airlock sets in the guest, naming it and why. */
+export function assertCallerVariables(env: Readonly<Record<string, string>>, policy: SandboxPolicy): void {
+  const granted = [...policy.services.values()].map((s) => s.service);
+  for (const name of Object.keys(env)) {
+    const reason = reservedVariable(name, granted, policy.catalogue.services);
+    if (reason !== undefined) {
+      throw new AirlockError(
+        'AIRLOCK_ERR_ENV_RESERVED',
+        `--env ${name}: airlock sets this variable (${reason})`,
+        {
+          hint: name.startsWith('AIRLOCK_')
+            ? undefined
+            : 'grant credentials with --cred; leave base URLs and proxies to airlock',
+        },
+      );
+    }
+  }
 }
 
 export function readCaFiles(paths: readonly string[]): string[] {
@@ -176,7 +202,7 @@ export async function createEnforcedSandbox(
         },
         limits: config.limits,
         egress: { pool: config.pool, allowTestRanges: config.egress.allowTestRanges },
-        logger: { level: invokingEnv[ENV.logLevel] ?? 'warn', stream: resources.logStream },
+        logger: { level: logLevel(invokingEnv), stream: resources.logStream },
         onRefusal: spec.onRefusal,
         usageTap: (service, headers) =>
           service.usageFormat

@@ -7,6 +7,7 @@ import {
 import { startAuditThread, type AuditService } from '../audit/threaded-writer.js';
 import type { LoadedConfig } from '../config/index.js';
 import { parseConfig } from '../config/load-config.js';
+import { logLevel } from '../config/env-vars.js';
 import { AirlockError } from '../errors.js';
 import type { SandboxPolicy } from '../policy/index.js';
 import type { CgroupEvents } from '../sandbox/cgroup.js';
@@ -16,6 +17,7 @@ import { assertRoot } from '../sandbox/privileges.js';
 import { collectOutput, type Sandbox } from '../sandbox/sandbox.js';
 import { openState, type State } from '../sandbox/state.js';
 import {
+  assertCallerVariables,
   createEnforcedSandbox,
   readCaFiles,
   type EngineResources,
@@ -87,6 +89,7 @@ export class EngineSandbox {
   /** Starts a command and streams its stdio (pipes unless `stdio` says otherwise). */
   spawn(command: readonly string[], options: GuestCommandOptions = {}): GuestProcess {
     if (this.closed) throw new AirlockError('AIRLOCK_ERR_SANDBOX_CLOSED', `sandbox ${this.id} is closed`);
+    assertCallerVariables(options.env ?? {}, this.#enforced.policy);
     const proc = this.#enforced.sandbox.spawn(command, options);
     this.#running.add(proc);
     void proc.exited.then(
@@ -143,6 +146,7 @@ export class Engine {
 
   /** Opens the state directory and its audit log; ends what crashed airlock processes left. */
   static async open(options: EngineOptions = {}): Promise<Engine> {
+    logLevel(options.invokingEnv ?? process.env); // a bad level is refused before anything is opened
     assertRoot('creating a sandbox');
     const loaded = options.config ?? parseConfig({});
     const { config, catalogue } = loaded;

@@ -16,18 +16,23 @@ export interface CommandResult {
  */
 const COMMAND_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
 
-/** Where a program lives: PATH first, then the sbin folders a non-login root shell may lack. */
+/**
+ * Where a program lives: PATH first, then the sbin folders a non-login root shell may lack. A
+ * path (with a `/`) is taken as it is, if it is executable.
+ */
 export function findProgram(program: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (program.includes('/')) return isExecutable(program) ? program : null;
   const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean).concat(['/usr/sbin', '/sbin']);
-  for (const dir of dirs) {
-    try {
-      accessSync(join(dir, program), constants.X_OK);
-      return join(dir, program);
-    } catch {
-      // keep looking
-    }
+  return dirs.map((dir) => join(dir, program)).find(isExecutable) ?? null;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
-  return null;
 }
 
 const resolved = new Map<string, string>();

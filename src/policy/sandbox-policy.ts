@@ -1,5 +1,6 @@
 import { upstreamHost, type Catalogue } from '../catalogue/catalogue.js';
 import type { Service } from '../catalogue/service.js';
+import { closestName, didYouMean } from '../did-you-mean.js';
 import { AirlockError } from '../errors.js';
 import { parseEndpointFlag, parseEndpointRule, type EndpointRule } from './endpoint-rules.js';
 import { formatHostPattern, hostMatches, parseHostPattern, type HostPattern } from './host.js';
@@ -63,9 +64,14 @@ interface Collected {
   rules: { service: string; rule: EndpointRule }[];
 }
 
+/** One error for every problem found: a single one on the message line, several one a line below. */
 function configError(lines: string[]): AirlockError {
-  return new AirlockError('AIRLOCK_ERR_CONFIG', lines.join('\n'), {
-    hint: 'correct the lines above in the config file or flags',
+  const message =
+    lines.length === 1
+      ? lines[0]!
+      : `${lines.length} problems in the config file or flags:\n${lines.join('\n')}`;
+  return new AirlockError('AIRLOCK_ERR_CONFIG', message, {
+    hint: `correct ${lines.length === 1 ? 'it' : 'each line'} in the config file or flags; docs/config.md describes every field`,
   });
 }
 
@@ -84,7 +90,7 @@ function collect(
   if (!def) {
     const known = [...PRESET_PROFILES.map((p) => p.name), ...Object.keys(custom)];
     throw new AirlockError('AIRLOCK_ERR_PROFILE', `unknown profile "${name}"`, {
-      hint: `profiles: ${known.join(', ')} (see airlock profiles)`,
+      hint: `${didYouMean(name, known)}profiles: ${known.join(', ')} (see airlock profiles)`,
     });
   }
   for (const parent of def.extends ?? []) collect(parent, custom, catalogue, acc, seen);
@@ -143,8 +149,13 @@ export function createSandboxPolicy(options: SandboxPolicyOptions): SandboxPolic
     const r = parseEndpointFlag(flag);
     if (!r.ok) throw configError([r.reason]);
     if (!catalogue.byName(r.service)) {
+      const close = closestName(
+        r.service,
+        catalogue.services.map((s) => s.name),
+      );
+      const guess = close === undefined ? '' : ` (did you mean "${close}"?)`;
       throw configError([
-        `--allow-endpoint "${flag}": unknown service "${r.service}" (see airlock services)`,
+        `--allow-endpoint "${flag}": unknown service "${r.service}"${guess} (see airlock services)`,
       ]);
     }
     acc.rules.push({ service: r.service, rule: r.rule });
@@ -163,7 +174,10 @@ export function createSandboxPolicy(options: SandboxPolicyOptions): SandboxPolic
         'AIRLOCK_ERR_CREDENTIAL_UNKNOWN',
         `no service takes the credential ${credential}`,
         {
-          hint: 'run `airlock services` for the variable names, or add a custom service to the config file',
+          hint: `${didYouMean(
+            credential,
+            catalogue.services.flatMap((s) => [s.envVar, ...s.aliases]),
+          )}run \`airlock services\` for the variable names, or add a custom service to the config file`,
         },
       );
     }

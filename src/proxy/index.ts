@@ -2,7 +2,7 @@
 export { buildProxy } from './build-proxy.js';
 export { startProxy, type ListenOptions, type RunningProxy } from './start-proxy.js';
 export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS } from './core/defaults.js';
-export { guestVariables, proxyVariables } from './reverse/guest-variables.js';
+export { guestVariables, proxyVariables, reservedVariable } from './reverse/guest-variables.js';
 export { makePlaceholder } from './reverse/placeholder.js';
 export { createSecretScrubber, type SecretScrubber } from './reverse/scrubber.js';
 export { secretForms, type SecretReplacement } from './reverse/secret-forms.js';

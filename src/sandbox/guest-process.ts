@@ -5,6 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import { AirlockError } from '../errors.js';
 import type { SandboxCgroup } from './cgroup.js';
 import type { GuestUser } from './guest-user.js';
+import { launcherArgv } from './guest-launcher.js';
 import { guestViewArgs, type GuestViewOptions } from './guest-view.js';
 import type { Tool } from './required-tools.js';
 import { guestFilterBytes, type SeccompArch } from './seccomp.js';
@@ -44,7 +45,7 @@ const BLOCK_FD = 5;
  * its own resolv.conf), bubblewrap builds the guest's PID, IPC and UTS namespaces and its
  * file system view, applies the system-call filter, and dies with airlock (so its PID 1, and
  * with it every guest process, dies too); setpriv drops to the guest user with no
- * capabilities and no_new_privs.
+ * capabilities and no_new_privs; the launcher reports a command it cannot find or run.
  */
 export function guestArgv(
   tools: Record<Tool, string>,
@@ -62,7 +63,7 @@ export function guestArgv(
     '--',
     tools.setpriv, `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups',
     '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--',
-    ...command,
+    ...launcherArgv(command),
   ]; // prettier-ignore
 }
 

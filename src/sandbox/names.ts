@@ -5,6 +5,10 @@ export const IFNAME_MAX = 15;
 export const NETNS_PREFIX = 'airlock-';
 export const HOST_IF_PREFIX = 'al-';
 
+/** A sandbox's name (`--name`): never mistaken for a flag, an id pattern or a path. */
+export const SANDBOX_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export const SANDBOX_NAME_RULE = 'must be 1-64 letters, digits, _ . - (starting with a letter or digit)';
+
 export function newSandboxId(): string {
   return randomBytes(4).toString('hex');
 }

@@ -50,6 +50,17 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
       restrictFiles(file);
     }
   } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if ((code === 'EPERM' || code === 'EACCES') && process.geteuid?.() !== 0) {
+      throw new AirlockError(
+        'AIRLOCK_ERR_NOT_ROOT',
+        `the state directory ${home} and its audit log need root`,
+        {
+          cause,
+          hint: 'run it with sudo (the audit log holds what every sandbox did, so only root may read it)',
+        },
+      );
+    }
     throw new AirlockError('AIRLOCK_ERR_STATE', `cannot open ${file}: ${String(cause)}`, { cause });
   }
   return db;

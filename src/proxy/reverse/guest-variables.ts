@@ -40,3 +40,27 @@ export function proxyVariables(proxyBaseUrl: string): Record<string, string> {
     no_proxy: host,
   };
 }
+
+/** The forward-proxy variables tools read, in lower case (`ALL_PROXY` too, which airlock leaves unset). */
+const PROXY_VARIABLE_NAMES = new Set(['http_proxy', 'https_proxy', 'no_proxy', 'all_proxy']);
+
+/**
+ * Why a variable is airlock's to set in a guest, or undefined when a caller may set it: a
+ * granted credential's variables (the guest gets placeholders there), any base-URL variable,
+ * a proxy variable in any case, and AIRLOCK_*. A caller's value there would either be
+ * overwritten or send the guest's traffic around the proxy.
+ */
+export function reservedVariable(
+  name: string,
+  granted: readonly Service[],
+  services: readonly Service[],
+): string | undefined {
+  if (name.startsWith('AIRLOCK_')) return 'AIRLOCK_* variables are set by airlock';
+  if (PROXY_VARIABLE_NAMES.has(name.toLowerCase()))
+    return 'the guest reaches the network only through its proxy';
+  const credential = granted.find((s) => s.envVar === name || s.aliases.includes(name));
+  if (credential) return `it holds the placeholder of the granted credential of service "${credential.name}"`;
+  const base = services.find((s) => s.baseUrlVariables.some((v) => v.name === name));
+  if (base) return `it points service "${base.name}" at the proxy`;
+  return undefined;
+}
