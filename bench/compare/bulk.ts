@@ -4,10 +4,9 @@
  * transfer through airlock, against its RSS just before (the clients and the upstream are
  * processes of their own, so the growth is the engine's).
  */
-import { roundOrder } from './report.js';
+import { median, roundOrder } from './report.js';
 import { mbPerSecond, type BulkFigures } from './stream-figures.js';
 import { rssDuring, type StreamHarness } from './stream-harness.js';
-import { median } from './report.js';
 
 interface Transfer {
   bytes: number;

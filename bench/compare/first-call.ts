@@ -6,7 +6,7 @@
  * timed; medians.
  */
 import { KEY_VAR } from './airlock-arm.js';
-import { median } from './report.js';
+import { median, roundOrder } from './report.js';
 import type { FirstCallFigures, SseStream } from './stream-figures.js';
 import type { StreamHarness } from './stream-harness.js';
 
@@ -14,12 +14,17 @@ export async function measureFirstCall(h: StreamHarness, sandboxes: number): Pro
   const mode = { mode: 'sse', n: 1, intervalMs: 0, warm: false } as const;
   const ttfb: Record<'direct' | 'airlock', number[]> = { direct: [], airlock: [] };
   for (let i = 0; i < sandboxes; i++) {
-    ttfb.direct.push((await h.runClient<SseStream>('direct', mode)).ttfbMs);
-    const sandbox = await h.arm.engine.create({ credentials: [KEY_VAR] });
-    try {
-      ttfb.airlock.push((await h.runClient<SseStream>(sandbox, mode)).ttfbMs);
-    } finally {
-      await sandbox.close();
+    for (const side of roundOrder(['direct', 'airlock'] as const, i)) {
+      if (side === 'direct') {
+        ttfb.direct.push((await h.runClient<SseStream>('direct', mode)).ttfbMs);
+        continue;
+      }
+      const sandbox = await h.arm.engine.create({ credentials: [KEY_VAR] });
+      try {
+        ttfb.airlock.push((await h.runClient<SseStream>(sandbox, mode)).ttfbMs);
+      } finally {
+        await sandbox.close();
+      }
     }
   }
   const med = (xs: number[]) => Number(median(xs).toFixed(3));

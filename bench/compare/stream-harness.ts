@@ -29,11 +29,17 @@ export type ClientMode =
 /** Where a client runs: on the host straight at the upstream, or inside this sandbox. */
 export type ClientSide = 'direct' | EngineSandbox;
 
+/** A running client: its process (stdout and stderr piped) and its exit status. */
+export interface Client {
+  child: ChildProcess;
+  exited: Promise<number>;
+}
+
 export interface StreamHarness {
   /** the engine the airlock side runs in, with one sandbox granted the bench key */
   arm: AirlockArm;
   /** starts the client; its stdout is piped, its program already sent */
-  spawnClient(side: ClientSide, mode: ClientMode): ChildProcess;
+  spawnClient(side: ClientSide, mode: ClientMode): Client;
   /** runs the client to its end and returns its JSON result */
   runClient<T>(side: ClientSide, mode: ClientMode): Promise<T>;
   close(): Promise<void>;
@@ -51,12 +57,12 @@ async function startUpstream(
 }
 
 /** The output's last line as JSON; throws with stderr when the client failed. */
-async function result<T>(child: ChildProcess): Promise<T> {
+async function result<T>({ child, exited }: Client): Promise<T> {
   let out = '';
   let err = '';
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const code = await exited;
   if (code !== 0) throw new Error(`the stream client exited ${code}: ${err.trim()}`);
   return JSON.parse(out.trim().split('\n').at(-1)!) as T;
 }
@@ -85,21 +91,25 @@ export async function openStreamHarness(
     throw error;
   }
   const common = { header: up.header };
-  const spawnClient = (side: ClientSide, mode: ClientMode): ChildProcess => {
+  const spawnClient = (side: ClientSide, mode: ClientMode): Client => {
     const options =
       side === 'direct'
         ? { ...common, ...mode, base: `https://127.0.0.1:${upstream.port}`, keyEnv: DIRECT_KEY_VAR, host: up.host, caFile: up.caFile } // prettier-ignore
         : { ...common, ...mode, baseEnv: BASE_URL_VAR, keyEnv: KEY_VAR };
     const argv = ['--input-type=module', '-', JSON.stringify(options)];
-    const child =
-      side === 'direct'
-        ? spawn(process.execPath, argv, {
-            stdio: ['pipe', 'pipe', 'pipe'],
-            env: { ...process.env, [DIRECT_KEY_VAR]: up.secret }, // the key stays out of argv
-          })
-        : side.spawn(['node', ...argv]).child;
-    child.stdin!.end(CLIENT);
-    return child;
+    let client: Client;
+    if (side === 'direct') {
+      const child = spawn(process.execPath, argv, {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, [DIRECT_KEY_VAR]: up.secret }, // the key stays out of argv
+      });
+      client = { child, exited: once(child, 'exit').then(([code]) => (code as number | null) ?? 1) };
+    } else {
+      const guest = side.spawn(['node', ...argv]);
+      client = { child: guest.child, exited: guest.exited };
+    }
+    client.child.stdin!.end(CLIENT);
+    return client;
   };
   return {
     arm,
