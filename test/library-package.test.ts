@@ -1,33 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { leftoversOf, sandboxHome } from './helpers/home-leftovers.js';
+import { freshProject, REPO } from './helpers/package.js';
 import { needsRoot } from './helpers/sandbox-bench.js';
 
 const run = promisify(execFile);
-const REPO = fileURLToPath(new URL('..', import.meta.url));
-
-/**
- * A fresh project with the packed package in node_modules (what `npm install airlock` puts
- * there: the `files` of package.json, nothing else), its dependencies taken from this checkout
- * so the test needs no registry.
- */
-async function freshProject(t: TestContext): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'airlock-lib-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: REPO });
-  const filename = (JSON.parse(stdout) as { filename: string }[])[0]!.filename;
-  const pkg = join(dir, 'node_modules', 'airlock');
-  mkdirSync(pkg, { recursive: true });
-  await run('tar', ['-xzf', join(dir, filename), '-C', pkg, '--strip-components=1']);
-  symlinkSync(join(REPO, 'node_modules'), join(pkg, 'node_modules'));
-  return dir;
-}
 
 test('the package exports the engine with its types, and nothing needs a deep import', async (t) => {
   const dir = await freshProject(t);
