@@ -22,6 +22,10 @@ Flags:
                       credential of that name
   --allow-endpoint S:METHOD:/PATH
                       allow only these endpoints of service S (repeatable)
+  --budget [CRED:]KIND=AMOUNT[/WINDOW]
+                      a token or cost budget (repeatable), e.g. tokens=200k/1h,
+                      usd=5/day, OPENAI_API_KEY:output=50k; the config's budgets apply too;
+                      see docs/budgets.md
   --env K=V           set a variable in every command of the sandbox (repeatable)
   --user USER         guest user; daemon sandboxes run as the config's daemon.guestUser
                       (default nobody) and no other
@@ -40,6 +44,7 @@ const FLAGS = {
   profile: { value: true, multiple: true },
   cred: { value: true, multiple: true },
   'allow-endpoint': { value: true, multiple: true },
+  budget: { value: true, multiple: true },
   env: { value: true, multiple: true },
   user: { value: true },
   memory: { value: true },
@@ -80,6 +85,7 @@ export const createCommand: Command = {
       credentials,
       secrets,
       allowEndpoints: listFlag(flags, 'allow-endpoint'),
+      budgets: listFlag(flags, 'budget'),
       env: parseEnvAssignments(listFlag(flags, 'env')),
       limits: Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)),
       user: stringFlag(flags, 'user'),

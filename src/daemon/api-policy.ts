@@ -36,6 +36,7 @@ const createSchema = z.strictObject({
     .strictObject({ memory: z.string().optional(), pids: z.string().optional(), cpus: z.string().optional() })
     .optional(),
   user: z.string().optional(),
+  budgets: z.array(z.string()).optional(),
 });
 
 const execSchema = z.strictObject({
@@ -118,6 +119,8 @@ export function createSpec(body: unknown, loaded: LoadedConfig): SandboxSpec {
     limits: resolveLimits(loaded.config.limits, b.limits ?? {}),
     user: guestUser,
     mounts: [],
+    // a caller may add budgets; the config's apply to every sandbox all the same
+    budgets: b.budgets ?? [],
   };
 }
 
