@@ -26,6 +26,8 @@ Flags:
                       a token or cost budget (repeatable), e.g. tokens=200k/1h,
                       usd=5/day, OPENAI_API_KEY:output=50k; the config's budgets apply too;
                       see docs/budgets.md
+  --learn             record what the sandbox does for \`airlock learn\`: endpoint rules are
+                      not enforced (refused when the daemon config has endpoint rules)
   --env K=V           set a variable in every command of the sandbox (repeatable)
   --user USER         guest user; daemon sandboxes run as the config's daemon.guestUser
                       (default nobody) and no other
@@ -45,6 +47,7 @@ const FLAGS = {
   cred: { value: true, multiple: true },
   'allow-endpoint': { value: true, multiple: true },
   budget: { value: true, multiple: true },
+  learn: {},
   env: { value: true, multiple: true },
   user: { value: true },
   memory: { value: true },
@@ -86,6 +89,7 @@ export const createCommand: Command = {
       secrets,
       allowEndpoints: listFlag(flags, 'allow-endpoint'),
       budgets: listFlag(flags, 'budget'),
+      learn: flags.learn === true,
       env: parseEnvAssignments(listFlag(flags, 'env')),
       limits: Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)),
       user: stringFlag(flags, 'user'),

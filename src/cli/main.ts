@@ -51,6 +51,11 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<Command> }[
     load: async () => (await import('./audit.js')).auditCommand,
   },
   {
+    name: 'learn',
+    summary: "propose a profile from what a sandbox did (its hosts, its endpoints' rules)",
+    load: async () => (await import('./learn.js')).learnCommand,
+  },
+  {
     name: 'services',
     summary: 'list the services airlock can hold credentials for',
     load: async () => (await import('./services.js')).servicesCommand,

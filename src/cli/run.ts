@@ -19,6 +19,7 @@ const FLAGS = {
   config: { value: true },
   'allow-endpoint': { value: true, multiple: true },
   budget: { value: true, multiple: true },
+  learn: {},
   env: { value: true, multiple: true },
   name: { value: true },
   user: { value: true },
@@ -54,6 +55,8 @@ Flags:
                       e.g. tokens=200k/1h, usd=5/day, OPENAI_API_KEY:output=50k; past it
                       calls get 429 (see docs/budgets.md). With --name, a later run of
                       the same name carries on with what the earlier ones used
+  --learn             record what CMD does for \`airlock learn\`: endpoint rules are not
+                      enforced (the profiles' hosts are); see docs/learn.md
   --config FILE       configuration file (default: $AIRLOCK_CONFIG, else /etc/airlock/config.json)
   --env K=V           set a variable in the guest (repeatable)
   --name NAME         a label for the sandbox
@@ -141,6 +144,7 @@ async function runSandboxed(args: string[], io: CliIo, lifetime: GuestLifetime):
     profiles: listFlag(flags, 'profile'),
     allowEndpoints: listFlag(flags, 'allow-endpoint'),
     budgets: listFlag(flags, 'budget'),
+    learn: flags.learn === true,
     name,
     user: stringFlag(flags, 'user'),
     env,

@@ -37,6 +37,7 @@ const createSchema = z.strictObject({
     .optional(),
   user: z.string().optional(),
   budgets: z.array(z.string()).optional(),
+  learn: z.boolean().optional(),
 });
 
 const execSchema = z.strictObject({
@@ -108,6 +109,13 @@ export function createSpec(body: unknown, loaded: LoadedConfig): SandboxSpec {
       );
     }
   }
+  if (b.learn && Object.keys(loaded.config.endpoints).length > 0) {
+    throw new AirlockError(
+      'AIRLOCK_ERR_FORBIDDEN',
+      'learn: the daemon config has endpoint rules, and a caller cannot lift them',
+      { hint: 'record with `airlock run --learn` as root, or without the config endpoints' },
+    );
+  }
   return {
     name: b.name,
     profiles: b.profiles ?? [],
@@ -121,6 +129,7 @@ export function createSpec(body: unknown, loaded: LoadedConfig): SandboxSpec {
     mounts: [],
     // a caller may add budgets; the config's apply to every sandbox all the same
     budgets: b.budgets ?? [],
+    learn: b.learn ?? false,
   };
 }
 

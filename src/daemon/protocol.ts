@@ -29,6 +29,8 @@ export interface CreateBody {
   user?: string;
   /** `[CREDENTIAL:]KIND=AMOUNT[/WINDOW]`, added to the config's budgets (which always apply) */
   budgets?: string[];
+  /** learn mode (refused when the daemon config has endpoint rules: they bind every caller) */
+  learn?: boolean;
 }
 
 export interface CreatedSandbox {

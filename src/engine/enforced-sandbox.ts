@@ -49,6 +49,8 @@ export interface SandboxSpec extends Pick<
   profiles?: readonly string[];
   /** `--allow-endpoint service:METHOD:/path` values */
   allowEndpoints?: readonly string[];
+  /** learn mode: endpoint rules not enforced, everything recorded for `airlock learn` (omitted = false) */
+  learn?: boolean;
   /** `--budget [CREDENTIAL:]KIND=AMOUNT[/WINDOW]` values (added to the config's `budgets`) */
   budgets?: readonly string[];
   /** told of each request or connection the proxy refuses, as it happens */
@@ -105,6 +107,7 @@ export function sandboxPolicy(loaded: LoadedConfig, spec: SandboxSpec): SandboxP
     credentials: [...credentialSources(spec, loaded).keys(), ...Object.keys(spec.secrets ?? {})],
     endpoints: config.endpoints,
     allowEndpoints: spec.allowEndpoints ?? [],
+    learn: spec.learn ?? false,
   });
 }
 
