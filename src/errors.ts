@@ -125,6 +125,10 @@ export const ERRORS = {
     status: 429,
     meaning: 'the sandbox sent more requests, or more refused requests, per second than its limit',
   },
+  AIRLOCK_ERR_BUDGET_EXHAUSTED: {
+    status: 429,
+    meaning: "the sandbox's token or cost budget cannot cover the call, or a stream ran past it and was cut",
+  },
   AIRLOCK_ERR_AUDIT_WRITE: {
     status: 503,
     meaning: 'the audit row could not be committed, so the request was not forwarded',

@@ -18,6 +18,7 @@ const LAYER: Record<string, number> = {
   sandbox: 1,
   proxy: 2,
   config: 2,
+  budget: 2.5,
   policy: 3,
   audit: 3,
   catalogue: 4,

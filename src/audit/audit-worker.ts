@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { AirlockError } from '../errors.js';
+import { BudgetRecords } from '../store/budget-records.js';
 import { openDatabase } from '../store/database.js';
 import type { AuditEntry } from './sink.js';
 import { createAuditWriter } from './writer.js';
@@ -43,6 +44,7 @@ const writer = createAuditWriter({
   onError: (e) => send({ t: 'error', error: errorOf(e) }),
   onPrune: (rows, upTo) => send({ t: 'prune', rows, upTo }),
 });
+const budgets = new BudgetRecords(db);
 const entries = new Map<number, AuditEntry>();
 send({ t: 'opened', synchronous: db.pragma('synchronous', { simple: true }) as number });
 
@@ -64,6 +66,13 @@ port.on('message', (batch: ToWorker[]) => {
         break;
       case 'denied':
         writer.denied(m.request);
+        break;
+      case 'budgets':
+        try {
+          budgets.save(m.records);
+        } catch (e) {
+          send({ t: 'error', error: errorOf(e) });
+        }
         break;
       case 'recover':
         send({ t: 'done', seq: m.seq, value: writer.recoverUnfinished() });

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { AirlockError } from '../errors.js';
+import type { BudgetRecord } from '../store/budget-records.js';
 import type { AuditEntry, AuditSink, DeniedRequest, RequestIntent } from './sink.js';
 import type { ToMain, ToWorker, WireError, WorkerConfig } from './worker-protocol.js';
 
@@ -14,6 +15,8 @@ export interface AuditThreadOptions extends WorkerConfig {
 export interface AuditService extends AuditSink {
   /** marks rows left in flight by crashed runs `unknown` (after the sandbox gc); how many */
   recoverUnfinished(): Promise<number>;
+  /** stores budget state (sql/005_budgets.sql) on the audit thread, off the proxy's event loop */
+  saveBudgets(records: BudgetRecord[]): void;
   /** resolves once everything sent so far is committed (or given up on) */
   flush(): Promise<void>;
   /** commits what is queued, then stops the thread */
@@ -125,6 +128,9 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
     },
     denied(request: DeniedRequest): void {
       post({ t: 'denied', request });
+    },
+    saveBudgets(records: BudgetRecord[]): void {
+      post({ t: 'budgets', records });
     },
     recoverUnfinished: () => ask('recover'),
     flush: async () => {

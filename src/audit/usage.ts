@@ -6,8 +6,11 @@ export type UsageFormat = NonNullable<Service['usageFormat']>;
 
 /** Sees a response body as it streams past and reports the LLM usage in it. */
 export interface UsageTap {
-  /** one chunk of the (identity-encoded) body, in order */
-  write(chunk: Buffer): void;
+  /**
+   * one chunk of the (identity-encoded) body, in order; returns where in it the stream was
+   * stopped by `onEvent` (the offset just past that event), else undefined
+   */
+  write(chunk: Buffer): number | undefined;
   /** the body ended; the usage found, or undefined when there was none */
   end(): LlmUsage | undefined;
 }
@@ -17,6 +20,11 @@ export interface UsageTapOptions {
   contentEncoding?: string;
   /** most bytes held at once: a JSON body, or one SSE event (omitted = 4 MiB) */
   maxBytes?: number;
+  /**
+   * told after each SSE event with data, with the usage seen so far; returning false stops the
+   * stream at that event's end (budgets cut a stream there). Omitted = never stops.
+   */
+  onEvent?: (usage: LlmUsage) => boolean;
 }
 
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
@@ -39,13 +47,13 @@ export function createUsageTap(
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const extract = EXTRACTORS[format];
-  if (mediaType === 'text/event-stream') return createSseTap(extract, maxBytes);
+  if (mediaType === 'text/event-stream') return createSseTap(extract, maxBytes, options.onEvent);
   if (mediaType === 'application/json' || mediaType.endsWith('+json'))
     return createJsonTap(extract, maxBytes);
   return NO_TAP;
 }
 
-const NO_TAP: UsageTap = { write: () => {}, end: () => undefined };
+const NO_TAP: UsageTap = { write: () => undefined, end: () => undefined };
 
 type Extractor = (value: Record<string, unknown>) => LlmUsage;
 
@@ -55,14 +63,15 @@ function createJsonTap(extract: Extractor, maxBytes: number): UsageTap {
   let overflow = false;
   return {
     write(chunk) {
-      if (overflow) return;
+      if (overflow) return undefined;
       size += chunk.length;
       if (size > maxBytes) {
         overflow = true;
         chunks = [];
-        return;
+        return undefined;
       }
       chunks.push(chunk);
+      return undefined;
     },
     end() {
       if (overflow) return undefined;
@@ -77,8 +86,14 @@ function createJsonTap(extract: Extractor, maxBytes: number): UsageTap {
   };
 }
 
-function createSseTap(extract: Extractor, maxBytes: number): UsageTap {
+function createSseTap(
+  extract: Extractor,
+  maxBytes: number,
+  onEvent: ((usage: LlmUsage) => boolean) | undefined,
+): UsageTap {
   let usage: LlmUsage = {};
+  /** onEvent said stop: the rest of the stream is not read */
+  let stopped = false;
   /** the current line's bytes so far (a line may span chunks) */
   let partial: Buffer[] = [];
   let partialSize = 0;
@@ -100,6 +115,7 @@ function createSseTap(extract: Extractor, maxBytes: number): UsageTap {
         const value = parseJson(payload);
         if (isObject(value)) usage = merge(usage, extract(value));
       }
+      if (onEvent && !onEvent(usage)) stopped = true;
     }
     data = [];
     dataSize = 0;
@@ -133,6 +149,7 @@ function createSseTap(extract: Extractor, maxBytes: number): UsageTap {
 
   return {
     write(chunk) {
+      if (stopped) return 0;
       let pos = 0;
       if (skipLf && chunk.length > 0 && chunk[0] === LF) pos = 1;
       if (chunk.length > 0) skipLf = false;
@@ -149,6 +166,7 @@ function createSseTap(extract: Extractor, maxBytes: number): UsageTap {
           if (pos === chunk.length) skipLf = true;
           else if (chunk[pos] === LF) pos++;
         }
+        if (stopped) return pos;
       }
       if (pos < chunk.length && !dropLine) {
         const rest = chunk.subarray(pos);
@@ -163,6 +181,7 @@ function createSseTap(extract: Extractor, maxBytes: number): UsageTap {
           partial.push(Buffer.from(rest));
         }
       }
+      return undefined;
     },
     end() {
       // be lenient with a stream cut short: finish the last line and event

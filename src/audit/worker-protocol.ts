@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors.js';
+import type { BudgetRecord } from '../store/budget-records.js';
 import type { DeniedRequest, RequestIntent, RequestOutcome } from './sink.js';
 
 /** What the audit thread is started with. */
@@ -22,6 +23,7 @@ export type ToWorker =
   | { t: 'intent'; seq: number; request: RequestIntent }
   | { t: 'finish'; id: number; outcome: RequestOutcome }
   | { t: 'denied'; request: DeniedRequest }
+  | { t: 'budgets'; records: BudgetRecord[] }
   | { t: 'recover' | 'flush' | 'close'; seq: number };
 
 /** Audit thread → main thread (sent as arrays, one per commit). */

@@ -22,6 +22,12 @@ Flags:
                       credential of that name
   --allow-endpoint S:METHOD:/PATH
                       allow only these endpoints of service S (repeatable)
+  --budget [CRED:]KIND=AMOUNT[/WINDOW]
+                      a token or cost budget (repeatable), e.g. tokens=200k/1h,
+                      usd=5/day, OPENAI_API_KEY:output=50k; the config's budgets apply too;
+                      see docs/budgets.md
+  --learn             record what the sandbox does for \`airlock learn\`: endpoint rules are
+                      not enforced (refused when the daemon config has endpoint rules)
   --env K=V           set a variable in every command of the sandbox (repeatable)
   --user USER         guest user; daemon sandboxes run as the config's daemon.guestUser
                       (default nobody) and no other
@@ -40,6 +46,8 @@ const FLAGS = {
   profile: { value: true, multiple: true },
   cred: { value: true, multiple: true },
   'allow-endpoint': { value: true, multiple: true },
+  budget: { value: true, multiple: true },
+  learn: {},
   env: { value: true, multiple: true },
   user: { value: true },
   memory: { value: true },
@@ -80,6 +88,8 @@ export const createCommand: Command = {
       credentials,
       secrets,
       allowEndpoints: listFlag(flags, 'allow-endpoint'),
+      budgets: listFlag(flags, 'budget'),
+      learn: flags.learn === true,
       env: parseEnvAssignments(listFlag(flags, 'env')),
       limits: Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)),
       user: stringFlag(flags, 'user'),

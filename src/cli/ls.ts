@@ -1,4 +1,5 @@
 import { DaemonClient, socketPath } from '../daemon/client.js';
+import type { BudgetView } from '../budget/index.js';
 import type { SandboxInfo } from '../daemon/protocol.js';
 import type { CliIo, Command } from './command.js';
 import { parseFlags, stringFlag } from './flags.js';
@@ -7,8 +8,8 @@ import { renderTable } from './table.js';
 const HELP = `Usage: airlock ls [--json] [--socket PATH]
 
 Lists the airlock daemon's live sandboxes: name, id, age, profiles, credential names (never
-values), requests and denied requests through its proxy, LLM tokens, packets its guest's
-ruleset refused, and commands running now.
+values), requests and denied requests through its proxy, LLM tokens, its budgets (how much
+of each is used), packets its guest's ruleset refused, and commands running now.
 
 Flags:
   --json          print {sandboxes: [...]} as one JSON object
@@ -23,6 +24,11 @@ export function formatAge(seconds: number): string {
   if (seconds < 86400)
     return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
   return `${Math.floor(seconds / 86400)}d${Math.floor((seconds % 86400) / 3600)}h`;
+}
+
+/** `40%`: how much of a budget is used (in flight included) */
+function budgetUse(b: BudgetView): string {
+  return `${Math.min(100, Math.floor(((b.used + b.reserved) / b.limit) * 100))}%`;
 }
 
 export const lsCommand: Command = {
@@ -50,6 +56,7 @@ export const lsCommand: Command = {
           'REQUESTS',
           'DENIED',
           'TOKENS',
+          'BUDGET',
           'BLOCKED',
           'RUNNING',
         ],
@@ -62,6 +69,7 @@ export const lsCommand: Command = {
           s.requests,
           s.denied,
           s.tokens,
+          s.budgets.map((b) => `${b.budget}:${budgetUse(b)}`).join(',') || null,
           s.packetsBlocked,
           s.running,
         ]),

@@ -55,6 +55,11 @@ const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./audit.js')).auditCommand,
   },
   {
+    name: 'learn',
+    summary: "propose a profile from what a sandbox did (its hosts, its endpoints' rules)",
+    load: async () => (await import('./learn.js')).learnCommand,
+  },
+  {
     name: 'services',
     json: true,
     summary: 'list the services airlock can hold credentials for',

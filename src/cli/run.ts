@@ -8,7 +8,7 @@ import { parseDuration } from '../audit/query.js';
 import type { GuestProcess } from '../sandbox/guest-process.js';
 import { checkWorkdir, parseMount } from '../sandbox/host-paths.js';
 import { Engine, type EngineSandbox } from '../engine/engine.js';
-import { sandboxPolicy } from '../engine/enforced-sandbox.js';
+import { sandboxBudgets, sandboxPolicy } from '../engine/enforced-sandbox.js';
 import { blockedLines, summaryLine } from './blocked-lines.js';
 import type { CliIo, Command } from './command.js';
 import { closeAfter } from './close-after.js';
@@ -19,6 +19,8 @@ const FLAGS = {
   cred: { value: true, multiple: true },
   config: { value: true },
   'allow-endpoint': { value: true, multiple: true },
+  budget: { value: true, multiple: true },
+  learn: {},
   env: { value: true, multiple: true },
   name: { value: true },
   user: { value: true },
@@ -49,6 +51,13 @@ Flags:
   --allow-endpoint S:METHOD:/PATH
                       allow only these endpoints of service S (repeatable), e.g.
                       openai:POST:/v1/chat/completions
+  --budget [CRED:]KIND=AMOUNT[/WINDOW]
+                      a token or cost budget (repeatable): tokens, input, output or usd,
+                      e.g. tokens=200k/1h, usd=5/day, OPENAI_API_KEY:output=50k; past it
+                      calls get 429 (see docs/budgets.md). With --name, a later run of
+                      the same name carries on with what the earlier ones used
+  --learn             record what CMD does for \`airlock learn\`: endpoint rules are not
+                      enforced (the profiles' hosts are); see docs/learn.md
   --config FILE       configuration file (default: $AIRLOCK_CONFIG, else /etc/airlock/config.json)
   --env K=V           set a variable in the guest (repeatable)
   --name NAME         a label for the sandbox
@@ -70,7 +79,7 @@ Flags:
 Each request or connection the proxy refuses is shown on stderr as it happens
 (\`airlock: blocked GET api.openai.com/v1/models — …\`, a few a second at most), and a guest
 that used the proxy ends with one line: requests, denied, tokens. The guest's stdout is
-its own.
+its own. With budgets, the line adds what each used and the estimated cost.
 
 Exit status: CMD's own; 125 when airlock fails (usage, config, setup: CMD never ran); 126
 when CMD cannot be run; 127 when it is not found; 128+n when it dies of signal n.
@@ -136,6 +145,8 @@ async function runSandboxed(args: string[], io: CliIo, lifetime: GuestLifetime):
     credentials: listFlag(flags, 'cred'),
     profiles: listFlag(flags, 'profile'),
     allowEndpoints: listFlag(flags, 'allow-endpoint'),
+    budgets: listFlag(flags, 'budget'),
+    learn: flags.learn === true,
     name,
     user: stringFlag(flags, 'user'),
     env,
@@ -143,7 +154,9 @@ async function runSandboxed(args: string[], io: CliIo, lifetime: GuestLifetime):
     mounts,
     signal: lifetime.abort.signal,
   };
-  sandboxPolicy(config, spec); // a bad profile or credential is reported before anything is built
+  // a bad profile, credential or budget is reported before anything is built
+  sandboxPolicy(config, spec);
+  sandboxBudgets(config, spec);
   // the embedded engine: this process hosts its one sandbox
   const engine = await Engine.open({ home, config, invokingEnv: io.env, logStream: io.stderr });
   let status: number | null = null;
@@ -160,7 +173,12 @@ async function runSandboxed(args: string[], io: CliIo, lifetime: GuestLifetime):
           reportLimits(sandbox, limits, io);
           if (blocked) {
             blocked.close();
-            io.stderr.write(summaryLine(await engine.summary({ sandbox: sandbox.id }), label));
+            io.stderr.write(
+              summaryLine(await engine.summary({ sandbox: sandbox.id }), label, {
+                budgets: sandbox.budgets(),
+                spend: sandbox.spend(),
+              }),
+            );
           }
           return status;
         },

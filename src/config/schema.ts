@@ -14,6 +14,7 @@ import { DEFAULT_GRACE_SECONDS, DEFAULT_PIDS, MIN_PIDS, isSize } from './limits.
 
 export { DEFAULT_POOL } from '../net/address-pool.js';
 import { DEFAULT_POOL } from '../net/address-pool.js';
+import { isBudget } from '../budget/budget-rule.js';
 
 const positiveMs = z.number().int().positive();
 const rate = z.number().int().min(0);
@@ -253,6 +254,34 @@ export const ConfigSchema = z
       .default({ pids: DEFAULT_PIDS, graceSeconds: DEFAULT_GRACE_SECONDS })
       .describe(
         'what each sandbox may use: memory, processes, CPU, and request rates, so one sandbox cannot flood the audit log or its upstreams; flags (`--memory`, `--pids`, `--cpus`, `--grace`) override',
+      ),
+    budgets: z
+      .array(
+        z.string().refine(isBudget, {
+          message: 'must be [CREDENTIAL:]KIND=AMOUNT[/WINDOW], e.g. tokens=200k/1h or usd=5/day',
+        }),
+      )
+      .default([])
+      .describe(
+        'token and cost budgets of every sandbox, as `--budget` takes them: `tokens=200k/1h`, `usd=5/day`, `OPENAI_API_KEY:output=50k` (kinds tokens, input, output, usd); flags add more (see docs/budgets.md)',
+      ),
+    prices: z
+      .strictObject({
+        date: z.string().optional().describe('when these prices were read (ISO 8601 date)'),
+        models: z
+          .record(
+            z.string().describe('model name, or the start of one (`gpt-4o` prices `gpt-4o-2024-08-06`)'),
+            z.strictObject({
+              input: z.number().min(0).describe('USD per million input tokens'),
+              output: z.number().min(0).describe('USD per million output tokens'),
+            }),
+          )
+          .default({})
+          .describe('USD per million tokens by model'),
+      })
+      .default({ models: {} })
+      .describe(
+        'LLM prices for the estimated cost in USD, over the table shipped in data/llm-prices.json (a model named here replaces the shipped entry)',
       ),
     egress: z
       .strictObject({

@@ -31,6 +31,8 @@ const createSchema = z.strictObject({
     .strictObject({ memory: z.string().optional(), pids: z.string().optional(), cpus: z.string().optional() })
     .optional(),
   user: z.string().optional(),
+  budgets: z.array(z.string()).optional(),
+  learn: z.boolean().optional(),
 });
 
 const execSchema = z.strictObject({
@@ -102,6 +104,13 @@ export function createSpec(body: unknown, loaded: LoadedConfig): SandboxSpec {
       );
     }
   }
+  if (b.learn && Object.keys(loaded.config.endpoints).length > 0) {
+    throw new AirlockError(
+      'AIRLOCK_ERR_FORBIDDEN',
+      'learn: the daemon config has endpoint rules, and a caller cannot lift them',
+      { hint: 'record with `airlock run --learn` as root, or without the config endpoints' },
+    );
+  }
   return {
     name: b.name,
     profiles: b.profiles ?? [],
@@ -113,6 +122,9 @@ export function createSpec(body: unknown, loaded: LoadedConfig): SandboxSpec {
     limits: resolveLimits(loaded.config.limits, b.limits ?? {}),
     user: guestUser,
     mounts: [],
+    // a caller may add budgets; the config's apply to every sandbox all the same
+    budgets: b.budgets ?? [],
+    learn: b.learn ?? false,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { BudgetView, Spend } from '../budget/index.js';
 /**
  * What the daemon's API says, for both sides: the socket path, the bodies of each route and
  * the error shape. See docs/daemon.md.
@@ -26,6 +27,10 @@ export interface CreateBody {
   limits?: { memory?: string; pids?: string; cpus?: string };
   /** must be the daemon's `daemon.guestUser` when given */
   user?: string;
+  /** `[CREDENTIAL:]KIND=AMOUNT[/WINDOW]`, added to the config's budgets (which always apply) */
+  budgets?: string[];
+  /** learn mode (refused when the daemon config has endpoint rules: they bind every caller) */
+  learn?: boolean;
 }
 
 export interface CreatedSandbox {
@@ -56,6 +61,10 @@ export interface SandboxInfo {
   tokens: number;
   /** packets the guest's own ruleset refused (null = could not be read) */
   packetsBlocked: number | null;
+  /** its token and cost budgets: used, held by calls in flight, when each starts afresh */
+  budgets: BudgetView[];
+  /** what its LLM calls used, with the estimated cost from the price table */
+  spend: Spend;
 }
 
 /** The exec spec: sent in the `airlock-exec` header of the upgrade request. */

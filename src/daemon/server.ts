@@ -127,6 +127,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     running: s.running,
     ...activity.totals(s.id),
     packetsBlocked: await guestBlockedPackets(s.sandbox.netns),
+    budgets: s.budgets(),
+    spend: s.spend(),
   });
 
   app.post('/v1/sandboxes', async (request, reply) => {

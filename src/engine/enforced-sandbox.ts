@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { AuditService } from '../audit/threaded-writer.js';
 import { createUsageTap } from '../audit/usage.js';
+import {
+  createBudgetLedger,
+  parseBudget,
+  priceTable,
+  type BudgetLedger,
+  type BudgetRule,
+} from '../budget/index.js';
 import type { Service } from '../catalogue/service.js';
 import {
   parseCredFlag,
@@ -26,6 +33,7 @@ import {
 import { SANDBOX_NAME, SANDBOX_NAME_RULE } from '../sandbox/names.js';
 import { Sandbox, type SandboxOptions } from '../sandbox/sandbox.js';
 import type { State } from '../sandbox/state.js';
+import { BudgetRecords } from '../store/budget-records.js';
 
 /** What one sandbox asks of its engine: the flags of `airlock run` / `airlock create`. */
 export interface SandboxSpec extends Pick<
@@ -43,6 +51,10 @@ export interface SandboxSpec extends Pick<
   profiles?: readonly string[];
   /** `--allow-endpoint service:METHOD:/path` values */
   allowEndpoints?: readonly string[];
+  /** learn mode: endpoint rules not enforced, everything recorded for `airlock learn` (omitted = false) */
+  learn?: boolean;
+  /** `--budget [CREDENTIAL:]KIND=AMOUNT[/WINDOW]` values (added to the config's `budgets`) */
+  budgets?: readonly string[];
   /** told of each request or connection the proxy refuses, as it happens */
   onRefusal?: RefusalListener;
 }
@@ -67,6 +79,8 @@ export interface EnforcedSandbox {
   proxyUrl: string;
   /** lines to show the user before the guest starts (e.g. the `open` profile warning) */
   warnings: readonly string[];
+  /** its token and cost budgets, and what its LLM calls spent */
+  budget: BudgetLedger;
   /** stops the proxy, then removes the sandbox; the engine's audit log stays open */
   close(exitStatus: number | null): Promise<void>;
 }
@@ -98,6 +112,7 @@ export function sandboxPolicy(loaded: LoadedConfig, spec: SandboxSpec): SandboxP
     credentials: [...credentialSources(spec, loaded).keys(), ...Object.keys(spec.secrets ?? {})],
     endpoints: config.endpoints,
     allowEndpoints: spec.allowEndpoints ?? [],
+    learn: spec.learn ?? false,
   });
   assertCallerVariables(spec.env ?? {}, policy);
   return policy;
@@ -122,6 +137,28 @@ export function assertCallerVariables(env: Readonly<Record<string, string>>, pol
   }
 }
 
+/**
+ * The sandbox's budgets: the config's, then `--budget`'s. A budget that names a credential
+ * the sandbox is not granted is refused (it could never apply).
+ */
+export function sandboxBudgets(loaded: LoadedConfig, spec: SandboxSpec): BudgetRule[] {
+  const granted = new Set([...credentialSources(spec, loaded).keys(), ...Object.keys(spec.secrets ?? {})]);
+  const rules = [
+    ...loaded.config.budgets.map((b, i) => parseBudget(b, `budgets[${i}]`)),
+    ...(spec.budgets ?? []).map((b) => parseBudget(b, '--budget')),
+  ];
+  for (const rule of rules) {
+    if (rule.credential !== undefined && !granted.has(rule.credential)) {
+      throw new AirlockError(
+        'AIRLOCK_ERR_CONFIG',
+        `budget ${rule.kind} for ${rule.credential}: the sandbox is not granted that credential`,
+        { hint: `granted: ${[...granted].join(', ') || 'none'}` },
+      );
+    }
+  }
+  return rules;
+}
+
 export function readCaFiles(paths: readonly string[]): string[] {
   return paths.map((path) => {
     try {
@@ -144,6 +181,7 @@ export async function createEnforcedSandbox(
   const { loaded, state, audit, invokingEnv } = resources;
   const { config, catalogue } = loaded;
   const policy = sandboxPolicy(loaded, spec);
+  const budgetRules = sandboxBudgets(loaded, spec);
   // Only names and origins leave here in messages; the values stay in this process's memory.
   const secrets: ResolvedSecret[] = [
     ...[...credentialSources(spec, loaded)].map(([name, source]) =>
@@ -181,6 +219,18 @@ export async function createEnforcedSandbox(
         placeholder: makePlaceholder(service),
       };
     }
+    // a named sandbox carries on with what the last sandbox of that name used (rows settled so
+    // far are committed first)
+    const owner = sandbox.record.name ?? sandbox.id;
+    await audit.flush();
+    const budget = createBudgetLedger({
+      owner,
+      sandboxId: sandbox.id,
+      rules: budgetRules,
+      prices: priceTable(config.prices),
+      saved: new BudgetRecords(state.db).load(owner),
+      persist: (rows) => audit.saveBudgets(rows),
+    });
     // the forward proxy serves the profiles' hosts (HTTP_PROXY/HTTPS_PROXY in the guest)
     // (with no profile the only hosts are the credentials' own, which go through base URLs)
     const forwardOn =
@@ -204,10 +254,12 @@ export async function createEnforcedSandbox(
         egress: { pool: config.pool, allowTestRanges: config.egress.allowTestRanges },
         logger: { level: logLevel(invokingEnv), stream: resources.logStream },
         onRefusal: spec.onRefusal,
-        usageTap: (service, headers) =>
+        budget,
+        usageTap: (service, headers, onEvent) =>
           service.usageFormat
             ? createUsageTap(service.usageFormat, first(headers['content-type']), {
                 contentEncoding: first(headers['content-encoding']),
+                onEvent,
               })
             : undefined,
       },
@@ -227,6 +279,7 @@ export async function createEnforcedSandbox(
       policy,
       proxyUrl,
       warnings: policy.warnings,
+      budget,
       async close(exitStatus) {
         try {
           await opened.proxy.close();

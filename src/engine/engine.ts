@@ -5,6 +5,7 @@ import {
   type RequestSummary,
 } from '../audit/query.js';
 import { startAuditThread, type AuditService } from '../audit/threaded-writer.js';
+import type { BudgetView, Spend } from '../budget/index.js';
 import type { LoadedConfig } from '../config/index.js';
 import { parseConfig } from '../config/load-config.js';
 import { logLevel } from '../config/env-vars.js';
@@ -73,6 +74,14 @@ export class EngineSandbox {
   /** lines worth showing a person (e.g. the `open` profile's warning) */
   get warnings(): readonly string[] {
     return this.#enforced.warnings;
+  }
+  /** its budgets now: used, held by calls in flight, when each window starts afresh */
+  budgets(): BudgetView[] {
+    return this.#enforced.budget.view();
+  }
+  /** what its LLM calls used so far, and their estimated cost from the price table */
+  spend(): Spend {
+    return this.#enforced.budget.spend();
   }
   /** the kernel-level sandbox (namespace, addresses, guest user) */
   get sandbox(): Sandbox {

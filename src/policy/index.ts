@@ -75,7 +75,17 @@ export {
   type ProfileDefinition,
 } from './profiles.js';
 export {
+  pathGlob,
+  proposeProfile,
+  type LearnedHost,
+  type LearnedRule,
+  type Proposal,
+  type RefusedSeen,
+  type SeenRequest,
+} from './learn-rules.js';
+export {
   createSandboxPolicy,
+  LEARN_WARNING,
   type SandboxPolicy,
   type SandboxPolicyOptions,
   type ServicePolicy,

@@ -14,6 +14,10 @@ import {
   type ProfileDefinition,
 } from './profiles.js';
 
+/** What `--learn` prints before the guest starts. */
+export const LEARN_WARNING =
+  'learn mode: endpoint rules are not enforced; every request is recorded for `airlock learn`';
+
 export interface SandboxPolicyOptions {
   catalogue: Catalogue;
   /** profiles chosen with `--profile`, composed as a union (omitted/empty = only the services
@@ -27,6 +31,11 @@ export interface SandboxPolicyOptions {
   endpoints?: Readonly<Record<string, readonly string[]>>;
   /** `--allow-endpoint service:METHOD:/path` values (omitted = none) */
   allowEndpoints?: readonly string[];
+  /**
+   * learn mode (`--learn`): endpoint rules are checked as written but not enforced, so the
+   * audit log records everything the profiles' hosts allow, for `airlock learn` (omitted = false)
+   */
+  learn?: boolean;
 }
 
 /** A service the sandbox holds a credential for. */
@@ -197,7 +206,7 @@ export function createSandboxPolicy(options: SandboxPolicyOptions): SandboxPolic
         { hint: `add a profile that allows ${host}, or leave out --cred ${credential}` },
       );
     }
-    const rules = acc.rules.filter((r) => r.service === service.name).map((r) => r.rule);
+    const rules = options.learn ? [] : acc.rules.filter((r) => r.service === service.name).map((r) => r.rule);
     services.set(service.name, { service, credential, rules });
     for (const h of service.hosts) credentialHosts.set(h.toLowerCase(), service.name);
   }
@@ -214,7 +223,7 @@ export function createSandboxPolicy(options: SandboxPolicyOptions): SandboxPolic
     services,
     credentialHosts,
     catalogue,
-    warnings: acc.open ? [OPEN_WARNING] : [],
+    warnings: [...(acc.open ? [OPEN_WARNING] : []), ...(options.learn ? [LEARN_WARNING] : [])],
   };
 }
 

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { AuditSink, LlmUsage } from '../audit/sink.js';
 import type { Service } from '../catalogue/service.js';
 import type { SandboxPolicy } from '../policy/index.js';
+import type { BudgetLedger } from '../budget/index.js';
 import type { AirlockError } from '../errors.js';
 
 /** A granted credential: the real value (memory only) and the guest's stand-in for it. */
@@ -16,7 +17,8 @@ export interface ServiceCredential {
 
 /** Reads LLM usage from a response as it streams by (never buffering it all). */
 export interface UsageReader {
-  write(chunk: Buffer): void;
+  /** returns where in `chunk` the reader stopped the stream (see `onEvent`), else undefined */
+  write(chunk: Buffer): number | undefined;
   end(): LlmUsage | undefined;
 }
 
@@ -95,11 +97,17 @@ export interface ProxyDeps {
   logger?: ProxyLoggerOptions;
   /** told of each refusal recorded in a row of its own (e.g. `airlock run` shows them live) */
   onRefusal?: RefusalListener;
-  /** usage extraction hook (omitted or returning undefined = no usage recorded) */
+  /**
+   * usage extraction hook (omitted or returning undefined = no usage recorded); `onEvent` is told
+   * after each SSE event with the usage so far, and stops the stream by returning false
+   */
   usageTap?(
     service: Service,
     responseHeaders: Readonly<Record<string, string | string[] | undefined>>,
+    onEvent?: (usage: LlmUsage) => boolean,
   ): UsageReader | undefined;
+  /** the sandbox's token and cost budgets, and its LLM spend (omitted = none kept) */
+  budget?: BudgetLedger;
 }
 
 /** A refusal as shown to people: what was asked, the answer, and why (never a secret value). */

@@ -38,6 +38,12 @@ export interface ExchangeDeps {
   logger: Logger;
 }
 
+/**
+ * Told once how an exchange ended, with the usage read from its answer (undefined when none
+ * was, or it failed); returns a reason to record when the answer was cut short (a budget).
+ */
+export type SettleUsage = (usage: LlmUsage | undefined) => string | undefined;
+
 /** Counts the bytes that pass, holding none. */
 function counter(onBytes: (n: number) => void): Transform {
   return new Transform({
@@ -60,6 +66,7 @@ export async function runExchange(
   intent: RequestIntent,
   port: ReplyPort,
   leg: UpstreamLeg,
+  settle?: SettleUsage,
 ): Promise<void> {
   const { audit, logger } = deps;
   let entry: AuditEntry;
@@ -67,6 +74,7 @@ export async function runExchange(
     entry = await audit.intent(intent);
   } catch (err) {
     logger.error({ err, service: intent.service, host: intent.host }, 'audit intent failed; nothing sent');
+    settle?.(undefined);
     port.fail(
       errorAnswer(
         new AirlockError(
@@ -95,6 +103,13 @@ export async function runExchange(
   ) => {
     if (recorded) return;
     recorded = true;
+    if (settle) {
+      try {
+        reason ??= settle(usage);
+      } catch (err) {
+        logger.error({ err, service: intent.service }, 'usage could not be settled');
+      }
+    }
     const endedAt = Date.now();
     const { bytesIn, bytesOut, ttfbMs } = seen;
     const outcome: RequestOutcome = {

@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import { Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { RequestIntent } from '../../audit/sink.js';
+import type { LlmUsage, RequestIntent } from '../../audit/sink.js';
+import { readAsk } from '../../budget/index.js';
 import type { Service } from '../../catalogue/service.js';
 import { AirlockError } from '../../errors.js';
 import { evaluate } from '../../policy/index.js';
 import type { ProxyContext } from '../core/context.js';
 import type { UpstreamAnswer } from '../core/exchange.js';
-import { runExchange } from '../core/exchange.js';
+import { runExchange, type SettleUsage } from '../core/exchange.js';
 import { forwardableRequestHeaders, forwardableResponseHeaders, headerPairs } from '../core/headers.js';
 import { createHttpLeg } from '../core/http-leg.js';
 import { formatQuery, parseQuery, splitTarget } from '../core/query.js';
@@ -19,6 +20,7 @@ import {
   injectCredential,
   withoutCredentialParams,
 } from './credentials.js';
+import { createBudgetMeter, peekBody, type BudgetMeter, type PeekedBody } from './budget-meter.js';
 import { createBodyDecoder } from './decode-body.js';
 import { createSecretScrubber } from './scrubber.js';
 import { sandboxSecretForms } from './secret-forms.js';
@@ -65,9 +67,22 @@ export function createReverseRoute(ctx: ProxyContext) {
   // parsed once per sandbox, not per request
   const upstreams = new Map(deps.services.map((s) => [s.name, new URL(s.upstream)]));
   const scrubber = createSecretScrubber(sandboxSecretForms(deps.services, deps.credentials));
+  const budget = deps.budget;
+  // an LLM call no budget covers still counts toward the sandbox's spend (one function per sandbox)
+  const spendOnly: SettleUsage | undefined = budget
+    ? (usage: LlmUsage | undefined) => {
+        budget.settle(undefined, usage);
+        return undefined;
+      }
+    : undefined;
 
   /** The upstream's response as the guest gets it: decoded, scrubbed, usage read on the way. */
-  function shape(service: Service, response: Dispatcher.ResponseData, method: string): UpstreamAnswer {
+  function shape(
+    service: Service,
+    response: Dispatcher.ResponseData,
+    method: string,
+    meter: BudgetMeter | undefined,
+  ): UpstreamAnswer {
     const { host } = upstreams.get(service.name)!;
     const decoders = createBodyDecoder(response.headers['content-encoding']);
     if (decoders === null) {
@@ -88,12 +103,13 @@ export function createReverseRoute(ctx: ProxyContext) {
     }
     let usage: UsageReader | undefined;
     try {
-      usage = deps.usageTap?.(service, headers);
+      usage = deps.usageTap?.(service, headers, meter?.onEvent);
     } catch (err) {
       ctx.logger.error({ err, service: service.name }, 'usage tap failed; usage not recorded');
     }
     const through = [...(decoders ?? []), scrubber.stream()];
-    if (usage) through.push(usageTap(usage));
+    if (meter) meter.upstream = response.body;
+    if (usage) through.push(meter ? meter.stream(usage) : usageTap(usage));
     return {
       status: response.statusCode,
       headers,
@@ -153,6 +169,27 @@ export function createReverseRoute(ctx: ProxyContext) {
       return refusals.refuse(port, new AirlockError('AIRLOCK_ERR_WRONG_CREDENTIAL', message), base);
     }
 
+    // a budgeted LLM call holds what it may use before it goes out, or is refused
+    let meter: BudgetMeter | undefined;
+    let exchangePort = port;
+    if (budget && credential && service.usageFormat && budget.covers(credential.envVar)) {
+      let peeked: PeekedBody | undefined;
+      try {
+        peeked = port.body ? await peekBody(port.body) : undefined;
+      } catch {
+        return; // the guest went away while sending its request: nothing went out
+      }
+      const reservation = budget.reserve(
+        credential.envVar,
+        readAsk(peeked?.complete ? peeked.head : undefined, path),
+      );
+      if (typeof reservation === 'string') {
+        return refusals.refuse(port, new AirlockError('AIRLOCK_ERR_BUDGET_EXHAUSTED', reservation), base);
+      }
+      meter = createBudgetMeter(budget, reservation);
+      if (peeked) exchangePort = { ...port, body: peeked.body };
+    }
+
     let headers = forwardableRequestHeaders(guestHeaders, credentialHeaderNames(service));
     let query = withoutCredentialParams(service, guestQuery);
     const auditQuery = formatQuery(query); // before injection: never holds the real key
@@ -172,9 +209,10 @@ export function createReverseRoute(ctx: ProxyContext) {
       method,
       headers,
       host: upstream.host,
-      shape: (response, m) => shape(service, response, m),
+      shape: (response, m) => shape(service, response, m, meter),
     });
-    await runExchange(ctx, intent, port, leg);
+    const settle = meter ? meter.settle : service.usageFormat ? spendOnly : undefined;
+    await runExchange(ctx, intent, exchangePort, leg, settle);
   }
 
   return serve;
