@@ -40,8 +40,8 @@ export async function collectGarbage(state: State): Promise<GcReport> {
     report.sandboxes.push(r.id);
   }
   // List the kernel's resources under the host-wide lock, then read the live records.
-  // Allocation commits a sandbox's record and then makes its namespace and tagged link together under that lock,
-  // before anything else of the sandbox exists (its cgroup comes last): so every namespace,
+  // Allocation commits a sandbox's record and then makes its namespace and tagged link together
+  // under that lock, before anything else of the sandbox exists (its cgroup comes last): so every namespace,
   // folder, element and cgroup seen here belongs to a link seen here too (whose alias names
   // its home) or is a leftover, and nothing seen here can belong to a sandbox this home is
   // still making without a record.
