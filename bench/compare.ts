@@ -4,7 +4,10 @@
  * key); arms: direct to it, nginx / haproxy / bare Node each swapping the key header, and
  * airlock with audit FULL and NORMAL (a real sandbox each, wrk inside it against
  * `$X_BASE_URL`). `wrk -t1 -c32` in interleaved rounds, medians; then airlock FULL and nginx
- * at half of airlock's own max rate; then the start-up figures. Prints the table beside
+ * at half of airlock's own max rate; then the start-up figures. Before all that, while this
+ * process holds no other engine, the streaming figures (compare/streaming.ts: SSE, 100 MB
+ * bodies, a new sandbox's first call, 2,000 streams at once; `--no-sse`, `--no-bulk`,
+ * `--no-first-call`, `--no-many-streams` skip one). Prints the table beside
  * issue 11's targets, writes the JSON (`--out`) and the generated section of
  * docs/benchmarks.md (`--no-docs` to skip). Loopback and its own namespaces only.
  */
@@ -39,23 +42,30 @@ import {
   type BenchResults,
 } from './compare/report.js';
 import { createTeardown, helpWallMs, runTrueWallMs } from './compare/startup.js';
+import { measureStreaming } from './compare/streaming.js';
 import { ensureBenchTools } from './compare/tools.js';
 import { delayForRate, parseWrk, WRK_SCRIPT, wrkArgs, type WrkOptions, type WrkRun } from './compare/wrk.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const { values: opts } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '5' },
-    connections: { type: 'string', default: '32' },
-    out: { type: 'string', default: join(ROOT, 'bench', 'results.json') },
-    docs: { type: 'string', default: join(ROOT, 'docs', 'benchmarks.md') },
-    'no-docs': { type: 'boolean', default: false },
-    'no-startup': { type: 'boolean', default: false },
-    'no-build': { type: 'boolean', default: false },
-    pool: { type: 'string', default: '10.238.0.0/16' },
-  },
-});
+const OPTIONS = {
+  rounds: { type: 'string', default: '3' },
+  seconds: { type: 'string', default: '5' },
+  connections: { type: 'string', default: '32' },
+  out: { type: 'string', default: join(ROOT, 'bench', 'results.json') },
+  docs: { type: 'string', default: join(ROOT, 'docs', 'benchmarks.md') },
+  'no-docs': { type: 'boolean', default: false },
+  'no-startup': { type: 'boolean', default: false },
+  'no-build': { type: 'boolean', default: false },
+  'no-sse': { type: 'boolean', default: false },
+  'no-bulk': { type: 'boolean', default: false },
+  'no-first-call': { type: 'boolean', default: false },
+  'no-many-streams': { type: 'boolean', default: false },
+  'bulk-mb': { type: 'string', default: '100' },
+  streams: { type: 'string', default: '2000' },
+  'first-calls': { type: 'string', default: '5' },
+  pool: { type: 'string', default: '10.238.0.0/16' },
+} as const;
+const { values: opts } = parseArgs({ options: OPTIONS });
 const ROUNDS = Number(opts.rounds);
 const SECONDS = Number(opts.seconds);
 const CONNECTIONS = Number(opts.connections);
@@ -184,6 +194,16 @@ try {
   const haproxyPort = await freePort();
   const haproxy = await startNative('haproxy', sub('haproxy'), haproxyConfig(haproxyPort, up), haproxyPort);
   cleanups.push(() => haproxy.stop());
+  // first, while this process holds their engine alone: its RSS is then that engine's
+  const streaming = await measureStreaming(up, leaf, opts.pool, {
+    rounds: ROUNDS,
+    sse: !opts['no-sse'],
+    bulkBytes: opts['no-bulk'] ? 0 : Number(opts['bulk-mb']) * 1e6,
+    firstCalls: opts['no-first-call'] ? 0 : Number(opts['first-calls']),
+    streams: opts['no-many-streams'] ? 0 : Number(opts.streams),
+    log,
+    defer: (fn) => cleanups.push(fn),
+  });
   const nodePort = await startNodePassthrough(up, ca.caPem);
   log('starting the airlock engines and their sandboxes…');
   const airlock: Record<'FULL' | 'NORMAL', AirlockArm> = {} as Record<'FULL' | 'NORMAL', AirlockArm>;
@@ -258,7 +278,11 @@ try {
     };
   }
 
-  const command = `sudo npm run bench -- --rounds ${ROUNDS} --seconds ${SECONDS} --connections ${CONNECTIONS}`;
+  // the sizes of the streaming figures when not the defaults
+  const sizes = (['bulk-mb', 'streams', 'first-calls'] as const).flatMap((k) =>
+    opts[k] === undefined || opts[k] === OPTIONS[k].default ? [] : [`--${k} ${opts[k]}`],
+  );
+  const command = [`sudo npm run bench -- --rounds ${ROUNDS} --seconds ${SECONDS} --connections ${CONNECTIONS}`, ...sizes].join(' '); // prettier-ignore
   const base: Omit<BenchResults, 'targets'> = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, node: process.versions.node, kernel: release() },
@@ -267,6 +291,7 @@ try {
     arms: armFigures,
     halfLoad: { offeredRps, delayMs, airlockFull: figures(half.airlockFull), nginx: figures(half.nginx) },
     ...(startup ? { startup } : {}),
+    ...streaming,
   };
   const results: BenchResults = { ...base, targets: targetRows(base) };
   writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);

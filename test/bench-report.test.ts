@@ -8,11 +8,19 @@ import {
   replaceSection,
   roundOrder,
   SECTION_END,
+  streamRows,
   SECTION_START,
   targetRows,
   terminalReport,
   type BenchResults,
 } from '../bench/compare/report.js';
+import {
+  eventLateness,
+  mbPerSecond,
+  percentile,
+  sseFigures,
+  type SseStream,
+} from '../bench/compare/stream-figures.js';
 import { delayForRate, parseWrk, wrkArgs, type WrkRun } from '../bench/compare/wrk.js';
 
 // what `npm run bench` reports, from made-up runs: no timing is measured here
@@ -47,6 +55,10 @@ function results(): BenchResults {
       nginx: figures([run(7100, 0.5, 2.5)]),
     },
     startup: { helpMs: 120, runTrueMs: 1500.5, createTeardownMs: 49.9, createTeardownProcesses: 6 },
+    sse: { events: 50, intervalMs: 20, rounds: 3, ttfbMs: { direct: 0.8, airlock: 1.5 }, latenessP99Ms: { direct: 2, airlock: 6.5 } }, // prettier-ignore
+    bulk: { bytes: 100e6, rounds: 3, downloadMBps: { direct: 640, airlock: 80 }, uploadMBps: { direct: 290, airlock: 142 }, rssGrowthBytes: 53 * 2 ** 20 }, // prettier-ignore
+    firstCall: { sandboxes: 5, ttfbMs: { direct: 3, airlock: 70 } },
+    manyStreams: { streams: 2000, opened: 2000, rssBeforeBytes: 100 * 2 ** 20, rssPeakBytes: 250 * 2 ** 20 },
   };
   return { ...base, targets: targetRows(base) };
 }
@@ -86,7 +98,10 @@ test('each target of issue 11 is a row, with ✓ where it holds, ✗ where not, 
   assert.equal(r.targets.length, 10);
   assert.equal(byFigure.get('req/s, audit FULL, wrk in a sandbox')?.holds, true); // 0.52× nginx, 1.29× Node
   assert.equal(byFigure.get("p99 at half of airlock's own max load")?.holds, true); // 4 ≤ 2 × 2.5
-  assert.equal(byFigure.get('SSE')?.holds, null);
+  assert.equal(byFigure.get('SSE')?.holds, true); // +0.7 ms first byte, +4.5 ms lateness p99
+  assert.equal(byFigure.get('100 MB upload and download')?.holds, false); // 0.13× down, 0.49× up, +53 MiB
+  assert.equal(byFigure.get('first call of a new sandbox')?.holds, false); // +67 ms
+  assert.equal(byFigure.get('2,000 concurrent SSE streams')?.holds, true); // 250 MiB
   assert.equal(byFigure.get('sandbox create + teardown (engine)')?.holds, true);
   assert.equal(byFigure.get('sandbox create + teardown (engine)')?.measured, '49.9 ms (p50), 6 processes');
   const tooMany = targetRows({ ...r, startup: { ...r.startup, createTeardownProcesses: 11 } });
@@ -100,6 +115,8 @@ test('each target of issue 11 is a row, with ✓ where it holds, ✗ where not, 
   );
   assert.match(text, /\| `airlock run -- true` wall +\| median ≤ 250 ms +\| 1501 ms +\| ✗ +\|/);
   assert.match(text, /reproduce: sudo npm run bench -- --rounds 3/);
+  assert.match(text, /\| 100 MB download \(median of 3\) +\| 640 MB\/s +\| 80 MB\/s +\|/);
+  assert.match(text, /first byte \+0\.70 ms; event lateness p99 6\.50 ms vs 2\.00 ms direct \(\+4\.50 ms\)/);
   // the JSON file round-trips
   assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
 });
@@ -117,4 +134,57 @@ test('the docs section is prettier-clean and replaces only what lies between its
   const appended = replaceSection('# Benchmarks\n', section);
   assert.ok(appended.startsWith(`# Benchmarks\n\n${SECTION_START}\n\n## \`npm run bench\``));
   assert.ok(appended.endsWith(`${SECTION_END}\n`));
+});
+
+test('SSE lateness takes differences within one clock only, and the streaming rows hold or not by their targets', () => {
+  // the client's clock starts at its request, the upstream's at its response: 1000 ms apart
+  // here, which must not matter; event 2 was held back 3 ms on the way
+  const stream: SseStream = {
+    ttfbMs: 5,
+    events: [
+      { i: 0, sentMs: 1000, atMs: 5 },
+      { i: 1, sentMs: 1020, atMs: 25.5 },
+      { i: 2, sentMs: 1040, atMs: 48 },
+    ],
+  };
+  assert.deepEqual(eventLateness(stream), [0.5, 3]);
+  assert.deepEqual(eventLateness({ ttfbMs: 1, events: [] }), []);
+  assert.equal(percentile([5, 1, 4, 2, 3], 99), 5);
+  assert.equal(percentile([5, 1, 4, 2, 3], 50), 3);
+  assert.equal(
+    percentile(
+      Array.from({ length: 200 }, (_, i) => i + 1),
+      99,
+    ),
+    198,
+  );
+  assert.ok(Number.isNaN(percentile([], 99)));
+  const direct: SseStream = { ttfbMs: 1, events: [{ i: 0, sentMs: 0, atMs: 1 }, { i: 1, sentMs: 20, atMs: 21 }] }; // prettier-ignore
+  const f = sseFigures([direct, { ...direct, ttfbMs: 3 }], [stream], { events: 3, intervalMs: 20 });
+  assert.deepEqual(f, {
+    events: 3,
+    intervalMs: 20,
+    rounds: 1,
+    ttfbMs: { direct: 2, airlock: 5 },
+    latenessP99Ms: { direct: 0, airlock: 3 },
+  });
+  assert.equal(mbPerSecond(100e6, 250), 400);
+  // SSE: +3 ms first byte fails its 1 ms target even though lateness holds
+  const [sse, bulk, first, many] = streamRows({
+    sse: f,
+    bulk: { bytes: 100e6, rounds: 1, downloadMBps: { direct: 600, airlock: 300 }, uploadMBps: { direct: 300, airlock: 150 }, rssGrowthBytes: 16 * 2 ** 20 }, // prettier-ignore
+    firstCall: { sandboxes: 5, ttfbMs: { direct: 8, airlock: 6 } },
+    manyStreams: { streams: 2000, opened: 1999, rssBeforeBytes: 2 ** 27, rssPeakBytes: 2 ** 28 },
+  });
+  assert.equal(sse?.holds, false);
+  assert.equal(bulk?.holds, true); // exactly 0.5× each way and 16 MiB: on the line holds
+  assert.equal(first?.holds, true);
+  assert.match(first.measured, /\(−2\.00 ms\)/);
+  assert.equal(many?.holds, false); // one stream did not open
+  assert.match(many.measured, /only 1999 opened/);
+  // nothing measured: a dash, not a pass
+  assert.deepEqual(
+    streamRows({}).map((r) => r.holds),
+    [null, null, null, null],
+  );
 });

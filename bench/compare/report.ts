@@ -3,6 +3,7 @@
  * beside issue 11's targets, the terminal/Markdown table, the JSON file and the generated
  * section of docs/benchmarks.md.
  */
+import type { BulkFigures, FirstCallFigures, ManyStreamsFigures, SseFigures } from './stream-figures.js';
 import type { WrkRun } from './wrk.js';
 
 /** The arms of the throughput comparison, in table order. */
@@ -53,6 +54,14 @@ export interface BenchResults {
     createTeardownMs?: number;
     createTeardownProcesses?: number;
   };
+  /** SSE through airlock vs direct (sse.ts) */
+  sse?: SseFigures;
+  /** a large download and upload (bulk.ts) */
+  bulk?: BulkFigures;
+  /** the first call of a fresh sandbox (first-call.ts) */
+  firstCall?: FirstCallFigures;
+  /** many SSE streams at once through one sandbox (many-streams.ts) */
+  manyStreams?: ManyStreamsFigures;
   targets: TargetRow[];
 }
 
@@ -82,6 +91,8 @@ export function roundOrder<T>(order: readonly T[], round: number): T[] {
 const fmtRps = (n: number) =>
   n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : n >= 1000 ? `${(n / 1000).toFixed(2)}k` : `${n}`;
 const fmtMs = (n: number) => `${n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)} ms`;
+/** a difference, signed */
+const fmtDelta = (n: number) => `${n < 0 ? '−' : '+'}${fmtMs(Math.abs(n))}`;
 const fmtRatio = (n: number) => `${n.toFixed(2)}×`;
 const mark = (holds: boolean | null) => (holds === null ? '—' : holds ? '✓' : '✗');
 
@@ -112,14 +123,7 @@ export function targetRows(r: Omit<BenchResults, 'targets'>): TargetRow[] {
         }
       : { figure: "p99 at half of airlock's own max load", target: "≤ 2× nginx's p99 at the same load", measured: 'not measured', holds: null }, // prettier-ignore
   );
-  for (const [figure, target] of [
-    ['SSE', 'added time to first byte ≤ 1 ms; no event more than 5 ms later than direct'],
-    ['100 MB upload and download', '≥ 0.5× direct throughput each way; engine RSS growth ≤ 16 MB'],
-    ['first call of a new sandbox', 'added time to first byte ≤ 5 ms over direct'],
-    ['2,000 concurrent SSE streams', '≤ 300 MB RSS for the engine'],
-  ] as const) {
-    rows.push({ figure, target, measured: 'not measured by `npm run bench` yet', holds: null });
-  }
+  rows.push(...streamRows(r));
   const s = r.startup ?? {};
   const timed = (figure: string, target: string, value: number | undefined, limit: number, note = '') =>
     rows.push({
@@ -148,6 +152,59 @@ export function targetRows(r: Omit<BenchResults, 'targets'>): TargetRow[] {
     measured: '`npm run bench:nft`',
     holds: null,
   });
+  return rows;
+}
+
+const MiB = 2 ** 20;
+const fmtMiB = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
+const notMeasured = (figure: string, target: string): TargetRow => ({ figure, target, measured: 'not measured', holds: null }); // prettier-ignore
+
+/** The target rows of the streaming figures: SSE, bodies, first call, many streams. */
+export function streamRows(r: Pick<BenchResults, 'sse' | 'bulk' | 'firstCall' | 'manyStreams'>): TargetRow[] {
+  const sseTarget = 'added time to first byte ≤ 1 ms; no event more than 5 ms later than direct';
+  const bulkTarget = '≥ 0.5× direct throughput each way; engine RSS growth ≤ 16 MB';
+  const firstTarget = 'added time to first byte ≤ 5 ms over direct';
+  const manyTarget = '≤ 300 MB RSS for the engine';
+  const rows: TargetRow[] = [];
+  const { sse, bulk, firstCall, manyStreams } = r;
+  if (sse) {
+    const ttfb = sse.ttfbMs.airlock - sse.ttfbMs.direct;
+    const late = sse.latenessP99Ms.airlock - sse.latenessP99Ms.direct;
+    rows.push({
+      figure: 'SSE',
+      target: sseTarget,
+      measured: `first byte ${fmtDelta(ttfb)}; event lateness p99 ${fmtMs(sse.latenessP99Ms.airlock)} vs ${fmtMs(sse.latenessP99Ms.direct)} direct (${fmtDelta(late)})`,
+      holds: ttfb <= 1 && late <= 5,
+    });
+  } else rows.push(notMeasured('SSE', sseTarget));
+  if (bulk) {
+    const down = bulk.downloadMBps.airlock / bulk.downloadMBps.direct;
+    const up = bulk.uploadMBps.airlock / bulk.uploadMBps.direct;
+    rows.push({
+      figure: `${Math.round(bulk.bytes / 1e6)} MB upload and download`,
+      target: bulkTarget,
+      measured: `down ${bulk.downloadMBps.airlock} MB/s (${fmtRatio(down)}), up ${bulk.uploadMBps.airlock} MB/s (${fmtRatio(up)}); RSS +${fmtMiB(bulk.rssGrowthBytes)}`,
+      holds: down >= 0.5 && up >= 0.5 && bulk.rssGrowthBytes <= 16 * MiB,
+    });
+  } else rows.push(notMeasured('100 MB upload and download', bulkTarget));
+  if (firstCall) {
+    const added = firstCall.ttfbMs.airlock - firstCall.ttfbMs.direct;
+    rows.push({
+      figure: 'first call of a new sandbox',
+      target: firstTarget,
+      measured: `${fmtMs(firstCall.ttfbMs.airlock)} vs ${fmtMs(firstCall.ttfbMs.direct)} direct (${fmtDelta(added)}), median of ${firstCall.sandboxes}`,
+      holds: added <= 5,
+    });
+  } else rows.push(notMeasured('first call of a new sandbox', firstTarget));
+  if (manyStreams) {
+    const all = manyStreams.opened === manyStreams.streams;
+    rows.push({
+      figure: `${manyStreams.streams.toLocaleString('en-US')} concurrent SSE streams`,
+      target: manyTarget,
+      measured: `${fmtMiB(manyStreams.rssPeakBytes)} peak (+${fmtMiB(manyStreams.rssPeakBytes - manyStreams.rssBeforeBytes)})${all ? '' : `; only ${manyStreams.opened} opened`}`,
+      holds: all && manyStreams.rssPeakBytes <= 300 * MiB,
+    });
+  } else rows.push(notMeasured('2,000 concurrent SSE streams', manyTarget));
   return rows;
 }
 
@@ -185,6 +242,30 @@ export function targetsTable(rows: readonly TargetRow[]): string {
   );
 }
 
+/** The streaming figures, each side: what the target rows compare. */
+export function streamsTable(r: Pick<BenchResults, 'sse' | 'bulk' | 'firstCall' | 'manyStreams'>): string {
+  const rows: string[][] = [];
+  const { sse, bulk, firstCall, manyStreams } = r;
+  if (sse) {
+    const what = `${sse.events} events ${sse.intervalMs} ms apart, ${sse.rounds} rounds`;
+    rows.push([`SSE time to first byte (warm connection, median; ${what})`, fmtMs(sse.ttfbMs.direct), fmtMs(sse.ttfbMs.airlock)]); // prettier-ignore
+    rows.push(['SSE event lateness, p99 over all events', fmtMs(sse.latenessP99Ms.direct), fmtMs(sse.latenessP99Ms.airlock)]); // prettier-ignore
+  }
+  if (bulk) {
+    const mb = Math.round(bulk.bytes / 1e6);
+    rows.push([`${mb} MB download (median of ${bulk.rounds})`, `${bulk.downloadMBps.direct} MB/s`, `${bulk.downloadMBps.airlock} MB/s`]); // prettier-ignore
+    rows.push([`${mb} MB upload (median of ${bulk.rounds})`, `${bulk.uploadMBps.direct} MB/s`, `${bulk.uploadMBps.airlock} MB/s`]); // prettier-ignore
+    rows.push(['engine RSS growth during one transfer (largest)', '—', fmtMiB(bulk.rssGrowthBytes)]);
+  }
+  if (firstCall) {
+    rows.push([`first call's time to first byte (median of ${firstCall.sandboxes} fresh sandboxes)`, fmtMs(firstCall.ttfbMs.direct), fmtMs(firstCall.ttfbMs.airlock)]); // prettier-ignore
+  }
+  if (manyStreams) {
+    rows.push([`engine RSS with ${manyStreams.opened} of ${manyStreams.streams} SSE streams open (peak)`, '—', `${fmtMiB(manyStreams.rssPeakBytes)} (from ${fmtMiB(manyStreams.rssBeforeBytes)})`]); // prettier-ignore
+  }
+  return rows.length === 0 ? '' : markdownTable(['streams and bodies', 'direct', 'airlock'], rows);
+}
+
 /** The generated section of docs/benchmarks.md (between the markers). */
 export function docsSection(r: BenchResults): string {
   const l = r.load;
@@ -208,6 +289,16 @@ export function docsSection(r: BenchResults): string {
       '',
     );
   }
+  const streams = streamsTable(r);
+  if (streams !== '') {
+    parts.push(
+      'Streams and bodies: a Node TLS upstream of its own, the same client program (a fresh process each time) on the host',
+      "straight at it and inside a sandbox through airlock's reverse route (audit FULL); RSS is the engine's process.",
+      '',
+      streams,
+      '',
+    );
+  }
   parts.push("Issue 11's targets:", '', targetsTable(r.targets));
   return parts.join('\n');
 }
@@ -226,5 +317,6 @@ export function replaceSection(doc: string, section: string): string {
 
 /** What the terminal shows at the end of a run. */
 export function terminalReport(r: BenchResults): string {
-  return [armsTable(r), '', targetsTable(r.targets), '', `reproduce: ${r.command}`].join('\n');
+  const streams = streamsTable(r);
+  return [armsTable(r), '', ...(streams ? [streams, ''] : []), targetsTable(r.targets), '', `reproduce: ${r.command}`].join('\n'); // prettier-ignore
 }

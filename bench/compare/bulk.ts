@@ -1,0 +1,44 @@
+/**
+ * A large download and upload through airlock vs direct (interleaved rounds, medians), and how
+ * much the engine's process grows while one goes through it: its RSS sampled during each
+ * transfer through airlock, against its RSS just before (the clients and the upstream are
+ * processes of their own, so the growth is the engine's).
+ */
+import { median, roundOrder } from './report.js';
+import { mbPerSecond, type BulkFigures } from './stream-figures.js';
+import { rssDuring, type StreamHarness } from './stream-harness.js';
+
+interface Transfer {
+  bytes: number;
+  ms: number;
+}
+
+export async function measureBulk(h: StreamHarness, rounds: number, bytes: number): Promise<BulkFigures> {
+  const mbps = { download: { direct: [] as number[], airlock: [] as number[] }, upload: { direct: [] as number[], airlock: [] as number[] } }; // prettier-ignore
+  let rssGrowthBytes = 0;
+  for (let round = 0; round < rounds; round++) {
+    for (const direction of roundOrder(['download', 'upload'] as const, round)) {
+      for (const side of roundOrder(['direct', 'airlock'] as const, round)) {
+        const run = () => h.runClient<Transfer>(side === 'direct' ? 'direct' : h.arm.sandbox, { mode: direction, bytes }); // prettier-ignore
+        let t: Transfer;
+        if (side === 'airlock') {
+          const r = await rssDuring(run);
+          rssGrowthBytes = Math.max(rssGrowthBytes, r.peakBytes - r.beforeBytes);
+          t = r.value;
+        } else {
+          t = await run();
+        }
+        if (t.bytes !== bytes) throw new Error(`${direction} ${side}: ${t.bytes} of ${bytes} bytes arrived`);
+        mbps[direction][side].push(mbPerSecond(bytes, t.ms));
+      }
+    }
+  }
+  const med = (xs: number[]) => Number(median(xs).toFixed(1));
+  return {
+    bytes,
+    rounds,
+    downloadMBps: { direct: med(mbps.download.direct), airlock: med(mbps.download.airlock) },
+    uploadMBps: { direct: med(mbps.upload.direct), airlock: med(mbps.upload.airlock) },
+    rssGrowthBytes,
+  };
+}
