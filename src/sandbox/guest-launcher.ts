@@ -1,25 +1,19 @@
 /**
- * What runs the guest's command once it is the guest user: a few lines of `/bin/sh` (the
- * system's, read-only in every view) that look the command up in the guest's own view and
- * PATH (a program file, never a shell builtin), say in airlock's words why it cannot start, then `exec` it, so the command replaces
- * the shell and keeps its argv. Exit statuses as shells give them: 127 not found, 126 found
- * but not runnable. A non-interactive `sh` with a script reads no startup file.
+ * What runs the guest's command once it is the guest user: one line of `/bin/sh` (the
+ * system's, read-only in every view) that looks the command up in the guest's own view and
+ * PATH (a program file, never a shell builtin), says in airlock's words why it cannot start,
+ * then `exec`s it, so the command replaces the shell and keeps its argv. Exit statuses as
+ * shells give them: 127 not found, 126 found but not runnable. A non-interactive `sh` with a
+ * script reads no startup file.
  */
-const LAUNCHER = `c=$1
-p=
-case $c in
-*/*) p=$c ;;
-*)
-  set -f; IFS=:
-  for d in $PATH; do
-    if [ -f "$d/$c" ] && [ -x "$d/$c" ]; then p=$d/$c; break; fi
-  done
-  unset IFS; set +f ;;
-esac
-if [ -z "$p" ] || [ ! -e "$p" ]; then printf 'airlock: %s: command not found\\n' "$c" >&2; exit 127; fi
-if [ -d "$p" ]; then printf 'airlock: %s: cannot run: is a directory\\n' "$c" >&2; exit 126; fi
-if [ ! -x "$p" ]; then printf 'airlock: %s: cannot run: permission denied\\n' "$c" >&2; exit 126; fi
-exec "$@"`;
+const LAUNCHER = [
+  'c=$1; p=',
+  'case $c in */*) p=$c ;; *) set -f; IFS=:; for d in $PATH; do if [ -f "$d/$c" ] && [ -x "$d/$c" ]; then p=$d/$c; break; fi; done; unset IFS; set +f ;; esac',
+  `if [ -z "$p" ] || [ ! -e "$p" ]; then printf 'airlock: %s: command not found\\n' "$c" >&2; exit 127; fi`,
+  `if [ -d "$p" ]; then printf 'airlock: %s: cannot run: is a directory\\n' "$c" >&2; exit 126; fi`,
+  `if [ ! -x "$p" ]; then printf 'airlock: %s: cannot run: permission denied\\n' "$c" >&2; exit 126; fi`,
+  'exec "$@"',
+].join('; '); // one line: a process listing shows one line per process
 
 /** The argument vector that runs `command` through the launcher (`airlock` is the script's $0). */
 export function launcherArgv(command: readonly string[]): string[] {
