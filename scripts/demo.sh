@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 export AIRLOCK_HOME="${AIRLOCK_HOME:-/var/lib/airlock}"
-airlock() { node dist/cli/bin.js "$@"; }
+airlock() { node dist/bin/airlock.js "$@"; }
 
 # the stand-in's address: a loopback one of its own, so a web server on 127.0.0.1 is no obstacle
 address=127.0.0.44

@@ -64,7 +64,7 @@ else
 fi
 
 # the build is up to date when nothing it reads is newer than its last output
-if [ ! -x dist/cli/bin.js ] || [ -n "$(find src package.json tsconfig.json tsconfig.build.json -newer dist/cli/bin.js -print -quit)" ]; then
+if [ ! -x dist/bin/airlock.js ] || [ -n "$(find src scripts/bundle.mjs package.json tsconfig.json tsconfig.build.json -newer dist/bin/airlock.js -print -quit)" ]; then
   say "[4/4] build: npm run build as $npm_user"
   run_npm run --silent build
 else

@@ -91,10 +91,10 @@ test(
       'node_modules',
       'node_modules/typescript/package.json',
       'node_modules/.package-lock.json',
-      'dist/cli/bin.js',
+      'dist/bin/airlock.js',
     ])
       assert.equal(statSync(join(clone, path)).uid, user.uid, `${path} is the user’s`);
-    assert.ok(statSync(join(clone, 'dist/cli/bin.js')).mode & 0o111, 'the bin is executable');
+    assert.ok(statSync(join(clone, 'dist/bin/airlock.js')).mode & 0o111, 'the bin is executable');
 
     const second = await install();
     assert.match(second.stdout, /^install: \[3\/4\] npm dependencies: up to date with package-lock\.json$/m);

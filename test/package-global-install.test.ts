@@ -47,12 +47,12 @@ function cleanPath(prefix: string): string {
 test('the packed package ships an executable bin and the folders airlock reads at run time', async () => {
   const tarball = await packTarball();
   assert.ok(
-    statSync(join(REPO, 'dist/cli/bin.js')).mode & 0o111,
-    'the build leaves dist/cli/bin.js executable',
+    statSync(join(REPO, 'dist/bin/airlock.js')).mode & 0o111,
+    'the build leaves dist/bin/airlock.js executable',
   );
   const { stdout } = await run('tar', ['-tvzf', tarball], { maxBuffer: 16 * 1024 * 1024 });
   const entry = (path: string) => stdout.split('\n').find((l) => l.endsWith(` package/${path}`));
-  assert.match(entry('dist/cli/bin.js') ?? '', /^-rwxr-xr-x /, 'the bin is executable in the tarball');
+  assert.match(entry('dist/bin/airlock.js') ?? '', /^-rwxr-xr-x /, 'the bin is executable in the tarball');
   for (const path of [
     'docs/errors.md',
     'docs/config.md',
@@ -74,7 +74,7 @@ test('npm install -g of the tarball into a fresh prefix gives a working airlock'
 
   await t.test('the bin is the installed package’s, with its docs beside it', () => {
     const pkg = join(prefix, 'lib/node_modules/airlock');
-    assert.equal(realpathSync(bin), join(pkg, 'dist/cli/bin.js'));
+    assert.equal(realpathSync(bin), join(pkg, 'dist/bin/airlock.js'));
     assert.ok(statSync(bin).mode & 0o111, 'executable');
     assert.ok(existsSync(join(pkg, 'docs/errors.md')), 'error hints point to docs/, which is installed');
   });
