@@ -38,7 +38,7 @@ import {
   type Arm,
   type BenchResults,
 } from './compare/report.js';
-import { createTeardownMs, helpWallMs, runTrueWallMs } from './compare/startup.js';
+import { createTeardown, helpWallMs, runTrueWallMs } from './compare/startup.js';
 import { ensureBenchTools } from './compare/tools.js';
 import { delayForRate, parseWrk, WRK_SCRIPT, wrkArgs, type WrkOptions, type WrkRun } from './compare/wrk.js';
 
@@ -245,14 +245,16 @@ try {
 
   let startup: BenchResults['startup'];
   if (!opts['no-startup']) {
-    const bin = join(ROOT, 'dist', 'cli', 'bin.js');
+    const bin = join(ROOT, 'dist', 'bin', 'airlock.js');
     log('start-up figures…');
     const runHome = mkdtempSync(join(tmpdir(), 'airlock-bench-run-'));
     cleanups.push(() => rmSync(runHome, { recursive: true, force: true }));
+    const created = await createTeardown(airlock.FULL.engine, 11);
     startup = {
       helpMs: helpWallMs(bin, 11),
       runTrueMs: runTrueWallMs(bin, 5, runHome, opts.pool),
-      createTeardownMs: await createTeardownMs(airlock.FULL.engine, 11),
+      createTeardownMs: created.ms,
+      createTeardownProcesses: created.processes,
     };
   }
 

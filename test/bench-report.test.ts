@@ -46,7 +46,7 @@ function results(): BenchResults {
       airlockFull: figures([run(7000, 1, 4)]),
       nginx: figures([run(7100, 0.5, 2.5)]),
     },
-    startup: { helpMs: 120, runTrueMs: 1500.5, createTeardownMs: 49.9 },
+    startup: { helpMs: 120, runTrueMs: 1500.5, createTeardownMs: 49.9, createTeardownProcesses: 6 },
   };
   return { ...base, targets: targetRows(base) };
 }
@@ -88,6 +88,9 @@ test('each target of issue 11 is a row, with ✓ where it holds, ✗ where not, 
   assert.equal(byFigure.get("p99 at half of airlock's own max load")?.holds, true); // 4 ≤ 2 × 2.5
   assert.equal(byFigure.get('SSE')?.holds, null);
   assert.equal(byFigure.get('sandbox create + teardown (engine)')?.holds, true);
+  assert.equal(byFigure.get('sandbox create + teardown (engine)')?.measured, '49.9 ms (p50), 6 processes');
+  const tooMany = targetRows({ ...r, startup: { ...r.startup, createTeardownProcesses: 11 } });
+  assert.equal(tooMany.find((t) => t.figure === 'sandbox create + teardown (engine)')?.holds, false);
   assert.equal(byFigure.get('`airlock run -- true` wall')?.holds, false);
   assert.equal(byFigure.get('`airlock --help` wall')?.holds, true);
   const text = terminalReport(r);

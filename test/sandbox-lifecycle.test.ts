@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AirlockError } from '../src/errors.js';
-import { nftApply } from '../src/net/nft.js';
+import { checkHostEcho } from '../src/sandbox/firewall.js';
+import { Engine } from '../src/engine/engine.js';
+import { commandsStarted } from '../src/net/run.js';
 import { Sandbox } from '../src/sandbox/sandbox.js';
 import { openState } from '../src/sandbox/state.js';
 import { collectGarbage } from '../src/sandbox/gc.js';
@@ -61,28 +63,44 @@ test(
     const home = tempHome(t);
     const state = openState(home);
     t.after(() => state.close());
-    let netns = '';
-    await assert.rejects(
-      Sandbox.create({
-        state,
-        onBuildStep: async (step) => {
-          // someone removes the element between apply and verify: the guest must not start
-          if (step === 'addresses') {
-            const [r] = state.sandboxes.live();
-            netns = r!.netns;
-            await nftApply(
-              `delete element inet airlock allowed { "${r!.hostIf}" . ${r!.guest} . ${r!.gateway} . ${r!.proxyPort} }\n`,
-            );
-          }
-        },
-      }),
-      (e: unknown) => e instanceof AirlockError && e.code === 'AIRLOCK_ERR_NFT_VERIFY',
-    );
-    assert.notEqual(netns, '', 'control: the build reached the fault');
-    assert.deepEqual(await leftovers(), nothingLeft);
-    assert.equal(state.sandboxes.live().length, 0);
+    for (const failAt of ['link', 'network'] as const) {
+      let netns = '';
+      await assert.rejects(
+        Sandbox.create({
+          state,
+          onBuildStep: (step) => {
+            if (step !== failAt) return;
+            netns = state.sandboxes.live()[0]!.netns;
+            throw new AirlockError('AIRLOCK_ERR_NET_SETUP', `injected fault after ${step}`);
+          },
+        }),
+        (e: unknown) => e instanceof AirlockError && e.message === `injected fault after ${failAt}`,
+      );
+      assert.notEqual(netns, '', `control: the build reached ${failAt}`);
+      assert.deepEqual(await leftovers(), nothingLeft, `after a fault at ${failAt}`);
+      assert.equal(state.sandboxes.live().length, 0);
+    }
   },
 );
+
+test("the host rules are checked against the kernel's echo of the transaction", () => {
+  const entry = { hostIf: 'al-0000abcd', guest: '10.209.0.2', gateway: '10.209.0.1', proxyPort: 9090 };
+  const echo = [
+    'add rule inet airlock input iifname "al-*" jump from_sandbox',
+    'add rule inet airlock from_sandbox iifname . ip saddr . ip daddr . tcp dport @allowed accept',
+    'add rule inet airlock from_sandbox reject with icmpx admin-prohibited',
+    'add rule inet airlock forward oifname "al-*" drop',
+    'add element inet airlock allowed { "al-0000abcd" . 10.209.0.2 . 10.209.0.1 . 9090 }',
+  ];
+  checkHostEcho(echo.join('\n'), entry);
+  for (const [i, line] of echo.entries()) {
+    assert.throws(
+      () => checkHostEcho(echo.filter((_, j) => j !== i).join('\n'), entry),
+      (e: unknown) => e instanceof AirlockError && e.code === 'AIRLOCK_ERR_NFT_VERIFY',
+      `a commit without: ${line}`,
+    );
+  }
+});
 
 test('an exhausted pool is a clear error naming its size', { skip: needsRoot }, async (t) => {
   const home = tempHome(t);
@@ -133,3 +151,17 @@ test(
     assert.equal((await other.exec(['true'])).status, 0, 'the other home’s sandbox still works');
   },
 );
+
+test('an engine builds and removes a sandbox in six system commands', { skip: needsRoot }, async (t) => {
+  const engine = await Engine.open({ home: tempHome(t) });
+  t.after(() => engine.close());
+  const before = commandsStarted();
+  const sandbox = await engine.create();
+  const built = commandsStarted() - before;
+  await sandbox.close();
+  const total = commandsStarted() - before;
+  // one `ip` batch for namespace and link; guest rules, host rules and guest links at once;
+  // the element and the link with its namespace removed at once
+  assert.deepEqual({ built, total }, { built: 4, total: 6 });
+  assert.deepEqual(await leftovers(), nothingLeft);
+});

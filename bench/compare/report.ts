@@ -47,7 +47,12 @@ export interface BenchResults {
   arms: Partial<Record<Arm, ArmFigures>>;
   /** both arms at one offered rate: half of airlock FULL's own max req/s */
   halfLoad?: { offeredRps: number; delayMs: number; airlockFull: ArmFigures; nginx: ArmFigures };
-  startup?: { helpMs?: number; runTrueMs?: number; createTeardownMs?: number };
+  startup?: {
+    helpMs?: number;
+    runTrueMs?: number;
+    createTeardownMs?: number;
+    createTeardownProcesses?: number;
+  };
   targets: TargetRow[];
 }
 
@@ -123,7 +128,18 @@ export function targetRows(r: Omit<BenchResults, 'targets'>): TargetRow[] {
       measured: value === undefined ? 'not measured' : `${fmtMs(value)}${note}`,
       holds: value === undefined ? null : value <= limit,
     });
-  timed('sandbox create + teardown (engine)', 'p50 ≤ 50 ms; ≤ 10 processes spawned', s.createTeardownMs, 50, ' (p50; processes not counted)'); // prettier-ignore
+  const createFigure = 'sandbox create + teardown (engine)';
+  const createTarget = 'p50 ≤ 50 ms; ≤ 10 processes spawned';
+  if (s.createTeardownMs === undefined || s.createTeardownProcesses === undefined) {
+    rows.push({ figure: createFigure, target: createTarget, measured: 'not measured', holds: null });
+  } else {
+    rows.push({
+      figure: createFigure,
+      target: createTarget,
+      measured: `${fmtMs(s.createTeardownMs)} (p50), ${s.createTeardownProcesses} processes`,
+      holds: s.createTeardownMs <= 50 && s.createTeardownProcesses <= 10,
+    });
+  }
   timed('`airlock run -- true` wall', 'median ≤ 250 ms', s.runTrueMs, 250);
   timed('`airlock --help` wall', 'median ≤ 150 ms', s.helpMs, 150);
   rows.push({

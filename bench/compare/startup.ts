@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../../src/engine/engine.js';
+import { commandsStarted } from '../../src/net/run.js';
 import { median } from './report.js';
 
 /** Wall time of `node <bin> ...args`, in ms; throws when it fails. */
@@ -34,14 +35,17 @@ export function runTrueWallMs(bin: string, n: number, home: string, pool: string
   );
 }
 
-/** `engine.create()` then `close()` of a sandbox with no credential, `n` times; the median in ms. */
-export async function createTeardownMs(engine: Engine, n: number): Promise<number> {
+/** `engine.create()` then `close()` of a sandbox with no credential, `n` times: the median in ms, and the processes each spawned. */
+export async function createTeardown(engine: Engine, n: number): Promise<{ ms: number; processes: number }> {
   const times: number[] = [];
+  const processes: number[] = [];
   for (let i = 0; i < n; i++) {
+    const c0 = commandsStarted();
     const t0 = performance.now();
     const sandbox = await engine.create();
     await sandbox.close();
     times.push(performance.now() - t0);
+    processes.push(commandsStarted() - c0);
   }
-  return Number(median(times).toFixed(1));
+  return { ms: Number(median(times).toFixed(1)), processes: Math.max(...processes) };
 }

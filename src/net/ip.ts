@@ -1,4 +1,4 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { AirlockError } from '../errors.js';
 import { programPath, runCommand } from './run.js';
 
@@ -60,6 +60,39 @@ export interface HostInterface {
   ipv4: string[];
   /** IPv6 addresses, link-local ones with `%ifname` */
   ipv6: string[];
+}
+
+/** Where the kernel lists the host's network interfaces, one folder each. */
+const SYS_CLASS_NET = '/sys/class/net';
+
+/** The host's links with their aliases ('' when none), read from sysfs: no process. */
+export function hostLinks(): { name: string; alias: string }[] {
+  return readdirSync(SYS_CLASS_NET).map((name) => {
+    let alias = '';
+    try {
+      alias = readFileSync(`${SYS_CLASS_NET}/${name}/ifalias`, 'utf8').trimEnd();
+    } catch {
+      // gone meanwhile
+    }
+    return { name, alias };
+  });
+}
+
+/**
+ * The IPv4 addresses local to the host, read from the kernel's routing tables
+ * (`/proc/net/fib_trie`, each address a `/32 host LOCAL` leaf): no process. An address on an
+ * interface that is administratively down has no local route and is not listed; every
+ * sandbox link is up from the batch that gives it its address.
+ */
+export function localIpv4Addresses(): string[] {
+  const addresses = new Set<string>();
+  let last = '';
+  for (const line of readFileSync('/proc/net/fib_trie', 'utf8').split('\n')) {
+    const leaf = /\|-- (\S+)/.exec(line);
+    if (leaf) last = leaf[1]!;
+    else if (line.trim() === '/32 host LOCAL') addresses.add(last);
+  }
+  return [...addresses];
 }
 
 /** Every interface of the host with its alias and addresses, from one `ip -j -d addr show`. */

@@ -1,10 +1,10 @@
 import { AirlockError } from '../errors.js';
 import type { AddressPool } from '../net/address-pool.js';
-import { deleteLink, listInterfaces, listNetns } from '../net/ip.js';
+import { hostLinks, listNetns, localIpv4Addresses } from '../net/ip.js';
 import { withHostLock } from '../store/host-lock.js';
 import type { NewSandbox, SandboxRecord } from '../store/sandbox-records.js';
-import { GUEST_IF_PREFIX, interfaceName, newSandboxId, sandboxNames } from './names.js';
-import { createHostLink } from './resources.js';
+import { newSandboxId, sandboxNames } from './names.js';
+import { createHostLink, teardownSandbox } from './resources.js';
 import type { State } from './state.js';
 
 /** What the caller knows of a new sandbox; its id, names and addresses are chosen here. */
@@ -13,7 +13,7 @@ export type SandboxRequest = Omit<NewSandbox, 'id' | 'netns' | 'hostIf'>;
 /**
  * Chooses a new sandbox's id and /30, records it live and makes its host link with the gateway
  * address, all under the host-wide lock, so no other airlock process, whatever its AIRLOCK_HOME,
- * picks the same slot or names. The kernel is the truth every home shares: a slot is free only
+ * picks the same slot or names, and makes its namespace too. The kernel is the truth every home shares: a slot is free only
  * when no address of its /30 is on a host interface and this home's database has no live
  * sandbox in it; an id is free when no link or namespace carries its names. On failure nothing
  * is left: the link is removed and the record ended.
@@ -24,10 +24,12 @@ export async function allocateSandbox(
   request: SandboxRequest,
 ): Promise<SandboxRecord> {
   return withHostLock(async () => {
-    const interfaces = await listInterfaces();
-    const addresses = interfaces.flatMap((i) => i.ipv4);
-    const hostSlots = new Set(addresses.map((a) => pool.slotOf(a)).filter((slot) => slot !== null));
-    const id = freshId(new Set([...interfaces.map((i) => i.name), ...listNetns()]));
+    const hostSlots = new Set(
+      localIpv4Addresses()
+        .map((a) => pool.slotOf(a))
+        .filter((slot) => slot !== null),
+    );
+    const id = freshId(new Set([...hostLinks().map((l) => l.name), ...listNetns()]));
     const record = state.sandboxes.allocate(
       { ...request, id, ...sandboxNames(id) },
       pool.slots,
@@ -44,7 +46,7 @@ export async function allocateSandbox(
     try {
       await createHostLink(record, state.home);
     } catch (error) {
-      await deleteLink(record.hostIf).catch(() => undefined);
+      await teardownSandbox(record).catch(() => undefined);
       state.sandboxes.end(record.id, null);
       throw error;
     }
@@ -52,11 +54,11 @@ export async function allocateSandbox(
   });
 }
 
-/** A random id none of whose names (namespace, host link, guest link) exists on the host. */
+/** A random id none of whose names (namespace, host link) exists on the host. */
 function freshId(taken: ReadonlySet<string>): string {
   for (;;) {
     const id = newSandboxId();
     const { netns, hostIf } = sandboxNames(id);
-    if (![netns, hostIf, interfaceName(GUEST_IF_PREFIX, id)].some((name) => taken.has(name))) return id;
+    if (!taken.has(netns) && !taken.has(hostIf)) return id;
   }
 }

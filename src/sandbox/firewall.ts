@@ -6,7 +6,6 @@ import { nftApply, nftQuery } from '../net/nft.js';
 
 /** the folder of .nft rulesets, two levels up from src/sandbox or dist/sandbox */
 export const NETNS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'netns');
-const RULESET_MARK = 'comment "airlock ruleset v1"';
 
 /** The facts of one sandbox that the host table enforces. */
 export interface FirewallEntry {
@@ -25,9 +24,16 @@ function hostRuleset(): string {
   return readFileSync(join(NETNS_DIR, 'airlock.nft'), 'utf8');
 }
 
-/** Loads the host ruleset and adds the sandbox's element, in one atomic transaction. */
+/**
+ * Loads the host ruleset and adds the sandbox's element in one atomic transaction; fails
+ * closed unless the kernel's echo of what it committed (same nft process) holds every rule
+ * and the element.
+ */
 export async function allowSandbox(e: FirewallEntry): Promise<void> {
-  await nftApply(`${hostRuleset()}\nadd element inet airlock allowed ${element(e)}\n`);
+  checkHostEcho(
+    await nftApply(`${hostRuleset()}\nadd element inet airlock allowed ${element(e)}\n`, undefined, true),
+    e,
+  );
 }
 
 /** Idempotent: an element that is already gone counts as removed. */
@@ -50,17 +56,15 @@ export async function allowedEntries(): Promise<FirewallEntry[]> {
   }));
 }
 
-/** Fails closed unless the host table's rules and this sandbox's element are in place (one listing). */
-export async function verifyHostRules(e: FirewallEntry): Promise<void> {
-  // the full listing (not -t): set elements are part of what is verified
-  const table = (await nftQuery(['list', 'table', 'inet', 'airlock']))?.replace(/\s+/g, ' ') ?? '';
+/** Throws AIRLOCK_ERR_NFT_VERIFY unless the echo of a host transaction holds the rules and the element. */
+export function checkHostEcho(echo: string, e: FirewallEntry): void {
+  const text = echo.replace(/\s+/g, ' ');
   const checks: [string, boolean][] = [
-    ['table inet airlock (v1)', table.includes(RULESET_MARK)],
-    ['input hook jumping to from_sandbox', table.includes('iifname "al-*" jump from_sandbox')],
-    ['the @allowed accept rule', table.includes('@allowed accept')],
-    ['the catch-all reject', table.includes('reject with icmpx admin-prohibited')],
-    ['the forward drop', table.includes('oifname "al-*" drop')],
-    [`element for ${e.hostIf}`, table.includes(`"${e.hostIf}" . ${e.guest} . ${e.gateway} . ${e.proxyPort}`)],
+    ['input hook jumping to from_sandbox', text.includes('iifname "al-*" jump from_sandbox')],
+    ['the @allowed accept rule', text.includes('@allowed accept')],
+    ['the catch-all reject', text.includes('reject with icmpx admin-prohibited')],
+    ['the forward drop', text.includes('oifname "al-*" drop')],
+    [`element for ${e.hostIf}`, text.includes(`"${e.hostIf}" . ${e.guest} . ${e.gateway} . ${e.proxyPort}`)],
   ];
   const missing = checks.filter(([, ok]) => !ok).map(([what]) => what);
   if (missing.length > 0) {

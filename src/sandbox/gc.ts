@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { listInterfaces, listNetns } from '../net/ip.js';
+import { hostLinks, listNetns } from '../net/ip.js';
 import { withHostLock } from '../store/host-lock.js';
 import { allowedEntries } from './firewall.js';
 import { HOST_IF_PREFIX, NETNS_PREFIX } from './names.js';
@@ -83,7 +83,7 @@ export async function collectGarbage(state: State): Promise<GcReport> {
 /** The airlock namespaces, links, set elements and /etc/netns folders on the host. */
 async function listResources() {
   const netnsNow = listNetns().filter((n) => n.startsWith(NETNS_PREFIX));
-  const linksNow = (await listInterfaces()).filter((l) => l.name.startsWith(HOST_IF_PREFIX));
+  const linksNow = hostLinks().filter((l) => l.name.startsWith(HOST_IF_PREFIX));
   const elementsNow = await allowedEntries();
   let etc: string[] = [];
   try {

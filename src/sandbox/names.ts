@@ -4,8 +4,6 @@ import { randomBytes } from 'node:crypto';
 export const IFNAME_MAX = 15;
 export const NETNS_PREFIX = 'airlock-';
 export const HOST_IF_PREFIX = 'al-';
-/** the guest end's name until it moves into the namespace and becomes eth0 */
-export const GUEST_IF_PREFIX = 'alg-';
 
 /** A sandbox's name (`--name`): never mistaken for a flag, an id pattern or a path. */
 export const SANDBOX_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

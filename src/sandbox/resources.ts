@@ -10,11 +10,10 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { AirlockError } from '../errors.js';
-import { ipBatch, NETNS_RUN_DIR, setHostSysctls, setNetnsSysctls } from '../net/ip.js';
+import { ipBatch, NETNS_RUN_DIR, setHostSysctls } from '../net/ip.js';
 import type { SandboxRecord } from '../store/sandbox-records.js';
 import { openCgroup, type SandboxCgroup } from './cgroup.js';
-import { GUEST_IF_PREFIX, interfaceName } from './names.js';
-import { allowSandbox, disallowSandbox, loadGuestRuleset, verifyHostRules } from './firewall.js';
+import { allowSandbox, disallowSandbox, loadGuestRuleset } from './firewall.js';
 
 /** `ip netns exec` bind-mounts the files of /etc/netns/<name>/ over /etc inside the namespace. */
 export const NETNS_ETC = '/etc/netns';
@@ -23,57 +22,63 @@ export const NETNS_ETC = '/etc/netns';
 const GUEST_RESOLV_CONF = 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n';
 
 /**
- * The host end of a sandbox, made under the host-wide lock when its slot is chosen (see
- * allocation.ts), in one `ip` process: the veth pair, tagged at once with its home's alias (so
- * gc of another AIRLOCK_HOME recognises it, and leaves its namespace alone, from the moment
- * anything of this sandbox exists), and the gateway address, so every later allocator sees the
- * slot taken. The link stays down until it has no IPv6 and strict reverse-path filtering.
+ * The namespace and veth pair of a sandbox, made under the host-wide lock when its slot is
+ * chosen (see allocation.ts), in one `ip` process: the namespace, the pair with its guest end
+ * born inside as eth0, the host end tagged at once with its home's alias (so gc of another
+ * AIRLOCK_HOME recognises it, and leaves its namespace alone) and given the gateway address,
+ * so every later allocator sees the slot taken. The host end is up from here on, but carries
+ * nothing until the guest end comes up, after its IPv6 is off and reverse-path filtering strict.
  */
 export async function createHostLink(r: SandboxRecord, home: string): Promise<void> {
   await ipBatch([
-    `link add ${r.hostIf} type veth peer name ${interfaceName(GUEST_IF_PREFIX, r.id)}`,
+    `netns add ${r.netns}`,
+    `link add ${r.hostIf} type veth peer name eth0 netns ${r.netns}`,
     `link set ${r.hostIf} alias "${linkAlias(home)}"`,
     `addr add ${r.gateway}/30 dev ${r.hostIf}`,
+    `link set ${r.hostIf} up`,
   ]);
 }
 
-/** The build steps `onStep` is called after; `link` is the host link made at allocation. */
-export type BuildStep = 'link' | 'namespace' | 'rules' | 'addresses';
+/** The build steps `onStep` is called after; `link` is the namespace and host link made at allocation. */
+export type BuildStep = 'link' | 'network';
 
 /**
- * Builds the rest of the kernel side of a sandbox whose host link exists, in six processes:
- * namespace and guest end, IPv6 off inside, the guest ruleset (read back at once), the host
- * ruleset with the sandbox's element (one transaction), the guest's addresses and links with
- * a check that it has no default route, and a last listing of the host table. The guest end
- * comes up only after both rulesets are in place. On any failure the caller tears down.
+ * Builds the rest of the kernel side of a sandbox whose namespace and host link exist, in
+ * three processes at once: the guest ruleset, the host ruleset with the sandbox's element (one
+ * transaction), each checked against the kernel's echo of what it committed (same process),
+ * and the guest's addresses and links, with no IPv6 address and a check that it has no
+ * default route. No process runs inside until this resolves, so the order among the three does
+ * not matter. On any failure the caller tears down, after all three have ended.
  */
 export async function buildNetwork(
   r: SandboxRecord,
   onStep: (step: BuildStep) => Promise<void> | void = () => undefined,
 ): Promise<void> {
   await onStep('link');
-  const peer = interfaceName(GUEST_IF_PREFIX, r.id);
   setHostSysctls({
     [`net.ipv6.conf.${r.hostIf}.disable_ipv6`]: '1',
     [`net.ipv4.conf.${r.hostIf}.rp_filter`]: '1',
   });
-  await ipBatch([`link set ${r.hostIf} up`, `netns add ${r.netns}`, `link set ${peer} netns ${r.netns}`]);
   mkdirSync(join(NETNS_ETC, r.netns), { recursive: true, mode: 0o755 });
   writeFileSync(join(NETNS_ETC, r.netns, 'resolv.conf'), GUEST_RESOLV_CONF, { mode: 0o644 });
-  await onStep('namespace');
+  const results = await Promise.allSettled([
+    loadGuestRuleset(r.netns, r.gateway, r.proxyPort),
+    allowSandbox(r),
+    configureGuestLinks(r),
+  ]);
+  const failed = results.find((x) => x.status === 'rejected');
+  if (failed) throw failed.reason;
+  await onStep('network');
+}
 
-  // `all` reaches every interface already there, `default` any made later
-  await setNetnsSysctls(r.netns, {
-    'net.ipv6.conf.all.disable_ipv6': '1',
-    'net.ipv6.conf.default.disable_ipv6': '1',
-  });
-  await loadGuestRuleset(r.netns, r.gateway, r.proxyPort);
-  await allowSandbox(r);
-  await onStep('rules');
-
+/**
+ * Inside the namespace: eth0 without IPv6 (no address is generated for it; the host end has
+ * IPv6 off and both rulesets drop it), its address, both links up, and no default route.
+ */
+async function configureGuestLinks(r: SandboxRecord): Promise<void> {
   const routes = await ipBatch(
     [
-      `link set ${peer} name eth0`,
+      'link set eth0 addrgenmode none',
       `addr add ${r.guest}/30 dev eth0`,
       'link set lo up',
       'link set eth0 up',
@@ -87,8 +92,6 @@ export async function buildNetwork(
       `guest namespace ${r.netns} has a default route: ${routes.trim()}`,
     );
   }
-  await onStep('addresses');
-  await verifyHostRules(r);
 }
 
 /** Kills every process still inside a namespace (a guest outliving a crashed airlock), found through /proc. */
@@ -111,9 +114,9 @@ function killNetnsProcesses(netns: string): void {
 type TeardownTarget = Pick<SandboxRecord, 'id' | 'netns' | 'hostIf' | 'gateway' | 'guest' | 'proxyPort'>;
 
 /**
- * Removes everything a sandbox may have created: its processes first (the whole cgroup, then
- * anything left in the namespace), then the set element, link, namespace and /etc/netns
- * folder, then the cgroup. Each step is idempotent ("not found" = done) and runs even when
+ * Removes everything a sandbox may have created: its set element (in a process of its own,
+ * meanwhile), its processes (the whole cgroup, then anything left in the namespace), then the
+ * link, namespace and /etc/netns folder, then the cgroup. Each step is idempotent ("not found" = done) and runs even when
  * an earlier one failed.
  */
 export async function teardownSandbox(r: TeardownTarget, cgroup: SandboxCgroup = openCgroup(r.id)) {
@@ -125,7 +128,8 @@ export async function teardownSandbox(r: TeardownTarget, cgroup: SandboxCgroup =
       errors.push(e);
     }
   };
-  await step(() => disallowSandbox(r));
+  // the element goes in its own process while the rest is removed
+  const element = step(() => disallowSandbox(r));
   await step(() => cgroup.kill());
   await step(() => killNetnsProcesses(r.netns));
   // The link first: deleting it removes both veth ends at once, while a namespace holding
@@ -133,6 +137,7 @@ export async function teardownSandbox(r: TeardownTarget, cgroup: SandboxCgroup =
   await step(() => removeLinkAndNetns(r.hostIf, r.netns));
   await step(() => rmSync(join(NETNS_ETC, r.netns), { recursive: true, force: true }));
   await step(() => cgroup.remove());
+  await element;
   if (errors.length > 0) {
     throw new AirlockError(
       'AIRLOCK_ERR_NET_SETUP',
