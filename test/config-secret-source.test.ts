@@ -63,3 +63,16 @@ test('source errors name the variable or file, never the value', (t) => {
   refused(() => resolveSecretSource('GH_TOKEN', `file:${tmp.write('empty', '\n')}`, {}), 'empty');
   refused(() => resolveSecretSource('GH_TOKEN', SECRET, {}), 'literal');
 });
+
+test('an env: source that is not set suggests the closest variable that is, by name only', () => {
+  const canary = 'sk-did-you-mean-canary-51c2';
+  const env = { MY_OPENAI_KEY: canary, PATH: '/usr/bin' };
+  assert.throws(
+    () => resolveSecretSource('OPENAI_API_KEY', { kind: 'env', variable: 'my_openai_key' }, env),
+    (e: unknown) =>
+      e instanceof AirlockError &&
+      e.code === 'AIRLOCK_ERR_SECRET_SOURCE' &&
+      e.hint?.startsWith('did you mean MY_OPENAI_KEY? export my_openai_key') === true &&
+      !`${e.message}${e.hint}`.includes(canary),
+  );
+});

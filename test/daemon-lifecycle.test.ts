@@ -51,6 +51,13 @@ test(
     assert.equal(again.status, 125);
     assert.match(again.stderr, /AIRLOCK_ERR_NAME_TAKEN/);
 
+    // a command's --env may not point the guest around the proxy, nor replace a placeholder
+    for (const assignment of ['HTTPS_PROXY=http://elsewhere', 'OPENAI_API_KEY=x']) {
+      const reserved = await daemon.cli(['exec', 'x', '--env', assignment, '--', 'true']);
+      assert.equal(reserved.status, 125, assignment);
+      assert.match(reserved.stderr, /airlock sets this variable .*\[AIRLOCK_ERR_ENV_RESERVED\]/);
+    }
+
     // two commands at once, each with its own exit status and output
     const [three, five] = await Promise.all([
       daemon.cli(['exec', 'x', '--', 'sh', '-c', 'sleep 1; echo three; exit 3']),

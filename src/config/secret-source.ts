@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { AirlockError } from '../errors.js';
+import { closestName } from '../did-you-mean.js';
 
 /** Where a credential's real value comes from. */
 export type SecretSource = { kind: 'env'; variable: string } | { kind: 'file'; path: string };
@@ -77,9 +78,11 @@ export function resolveSecretSource(
     origin = `env:${src.variable}`;
     const v = env[src.variable];
     if (v === undefined) {
+      // names only: the closest variable that is set, never a value
+      const close = closestName(src.variable, Object.keys(env));
       throw sourceError(
         `credential ${name}: variable ${src.variable} is not set`,
-        `export ${src.variable} before running airlock (sudo -E keeps it)`,
+        `${close ? `did you mean ${close}? ` : ''}export ${src.variable} before running airlock (sudo -E keeps it)`,
       );
     }
     value = v;
