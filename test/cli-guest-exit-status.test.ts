@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, realpathSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { findProgram } from '../src/net/run.js';
@@ -44,9 +44,12 @@ test(
   { skip: needsRoot },
   async (t) => {
     const home = tempHome(t);
-    // a PATH of links to just the programs airlock drives, in a folder guests do not see
-    const bin = join(home, 'bin');
-    mkdirSync(bin);
+    // a PATH of links to just the programs airlock drives, in a folder guests do not see (but
+    // may search: a PATH entry a guest could not search is dropped from its environment)
+    const binParent = tempHome(t);
+    chmodSync(binParent, 0o755);
+    const bin = join(binParent, 'bin');
+    mkdirSync(bin, { mode: 0o755 });
     for (const tool of Object.keys(REQUIRED_TOOLS))
       symlinkSync(realpathSync(findProgram(tool)!), join(bin, tool));
     const env = { AIRLOCK_HOME: home, PATH: bin };
