@@ -46,6 +46,11 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<Command> }[
     load: async () => (await import('./rm.js')).rmCommand,
   },
   {
+    name: 'update',
+    summary: 'change a running daemon sandbox: attach or revoke credentials, budgets, endpoint rules',
+    load: async () => (await import('./update.js')).updateCommand,
+  },
+  {
     name: 'audit',
     summary: 'show, query and prune the audit log of proxied requests',
     load: async () => (await import('./audit.js')).auditCommand,
