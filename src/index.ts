@@ -4,7 +4,7 @@
  * URLs, and its proxy swaps in the real keys and records every request. See docs/library.md.
  */
 export { Engine, EngineSandbox, type EngineOptions, type ExecOutput } from './engine/engine.js';
-export type { SandboxSpec } from './engine/enforced-sandbox.js';
+export type { SandboxChange, SandboxSpec } from './engine/enforced-sandbox.js';
 export { AirlockError, type ErrorCode } from './errors.js';
 export { loadConfig, parseConfig, type AirlockConfigInput, type LoadedConfig } from './config/index.js';
 export { resolveLimits, type Limits } from './config/limits.js';

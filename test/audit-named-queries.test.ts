@@ -9,6 +9,8 @@ import { seedAudit } from './helpers/seed-audit.js';
 const EXPECTED: Record<string, { filter?: Record<string, string>; rows: Record<string, unknown>[] }> = {
   // no budget on the seeded sandboxes (test/budget-*.test.ts fill this table)
   budget: { rows: [] },
+  // no live change on the seeded sandboxes (test/live-changes.test.ts fills this table)
+  changes: { rows: [] },
   'denied-recent': {
     rows: [{ sandbox: 'b2', method: 'DELETE', path: '/repos/acme/app', status: 403 }],
   },

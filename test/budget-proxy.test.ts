@@ -170,3 +170,29 @@ test('budgets parse as written and name the bad value', () => {
     );
   }
 });
+
+test('a call that fails midway frees what it held and counts what was delivered', async (t) => {
+  const broken: ReturnType<typeof fakeChat> = {
+    stats: { streams: 0, streamsCutShort: 0 },
+    handler: (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(
+        'data: {"choices":[{"delta":{"content":"x"}}]}\n\ndata: {"choices":[{"delta":{"content":"y"}}]}\n\n',
+      );
+      setTimeout(() => res.socket?.destroy(), 50);
+    },
+  };
+  const { bench, ledger } = await budgetBench(t, ['tokens=1000'], broken);
+  const res = await request(`${bench.baseUrl}/proxy/openai/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-test', stream: true, max_tokens: 500 }),
+  });
+  await res.body.text().catch(() => undefined);
+  await bench.audit.outcomesReached(1);
+  assert.equal(bench.audit.outcomes[0]!.decision, 'error', 'control: the exchange failed');
+  assert.deepEqual(
+    ledger.view().map((b) => [b.used, b.reserved]),
+    [[2, 0]],
+  );
+});

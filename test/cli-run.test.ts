@@ -102,7 +102,7 @@ test('bad credentials, profiles, flags and a missing command are refused clearly
   assert.equal(cmd.status, 125);
   assert.match(
     cmd.stderr,
-    /unknown command "launch"[\s\S]*commands: run, daemon, create, exec, ls, logs, stop, rm, audit, learn, services, profiles, doctor, completion, gc/,
+    /unknown command "launch"[\s\S]*commands: run, daemon, create, exec, ls, logs, stop, rm, update, audit, learn, services, profiles, doctor, completion, gc/,
   );
 });
 

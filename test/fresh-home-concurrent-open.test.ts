@@ -42,6 +42,6 @@ test('three processes opening a fresh home at once all succeed, 200 times over',
   assert.equal(db.pragma('user_version', { simple: true }), listMigrations().at(-1)!.version);
   assert.deepEqual(
     db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all(),
-    ['audit_gaps', 'budgets', 'requests', 'sandboxes'],
+    ['audit_gaps', 'budgets', 'requests', 'sandbox_changes', 'sandboxes'],
   );
 });

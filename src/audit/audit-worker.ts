@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { AirlockError } from '../errors.js';
 import { BudgetRecords } from '../store/budget-records.js';
+import { SandboxChanges } from '../store/sandbox-changes.js';
 import { openDatabase } from '../store/database.js';
 import type { AuditEntry } from './sink.js';
 import { createAuditWriter } from './writer.js';
@@ -45,6 +46,7 @@ const writer = createAuditWriter({
   onPrune: (rows, upTo) => send({ t: 'prune', rows, upTo }),
 });
 const budgets = new BudgetRecords(db);
+const changes = new SandboxChanges(db);
 const entries = new Map<number, AuditEntry>();
 send({ t: 'opened', synchronous: db.pragma('synchronous', { simple: true }) as number });
 
@@ -72,6 +74,14 @@ port.on('message', (batch: ToWorker[]) => {
           budgets.save(m.records);
         } catch (e) {
           send({ t: 'error', error: errorOf(e) });
+        }
+        break;
+      case 'change':
+        try {
+          changes.record(m.change);
+          send({ t: 'done', seq: m.seq, value: 0 });
+        } catch (e) {
+          send({ t: 'done', seq: m.seq, value: 0, error: errorOf(e) });
         }
         break;
       case 'recover':

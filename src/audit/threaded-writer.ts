@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { AirlockError } from '../errors.js';
 import type { BudgetRecord } from '../store/budget-records.js';
+import type { ChangeRecord } from '../store/sandbox-changes.js';
 import type { AuditEntry, AuditSink, DeniedRequest, RequestIntent } from './sink.js';
 import type { ToMain, ToWorker, WireError, WorkerConfig } from './worker-protocol.js';
 
@@ -17,6 +18,8 @@ export interface AuditService extends AuditSink {
   recoverUnfinished(): Promise<number>;
   /** stores budget state (sql/005_budgets.sql) on the audit thread, off the proxy's event loop */
   saveBudgets(records: BudgetRecord[]): void;
+  /** records a live change to a sandbox; resolves once committed (the change takes effect after) */
+  recordChange(change: ChangeRecord): Promise<void>;
   /** resolves once everything sent so far is committed (or given up on) */
   flush(): Promise<void>;
   /** commits what is queued, then stops the thread */
@@ -80,7 +83,7 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
     outbox.push(message);
   };
   /** a request with an answer; rejects if the thread dies first */
-  const ask = (t: 'intent' | 'recover' | 'flush' | 'close', extra: object = {}) =>
+  const ask = (t: 'intent' | 'recover' | 'flush' | 'close' | 'change', extra: object = {}) =>
     new Promise<number>((resolve, reject) => {
       if (dead) return reject(dead);
       const n = ++seq;
@@ -96,7 +99,7 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
       else {
         const waiter = pending.get(m.seq);
         pending.delete(m.seq);
-        if (m.t === 'intent' && m.error) waiter?.reject(toError(m.error));
+        if (m.error) waiter?.reject(toError(m.error));
         else waiter?.resolve(m.t === 'intent' ? m.id! : m.value);
       }
     }
@@ -131,6 +134,9 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
     },
     saveBudgets(records: BudgetRecord[]): void {
       post({ t: 'budgets', records });
+    },
+    recordChange: async (change: ChangeRecord) => {
+      await ask('change', { change });
     },
     recoverUnfinished: () => ask('recover'),
     flush: async () => {

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../errors.js';
 import type { BudgetRecord } from '../store/budget-records.js';
+import type { ChangeRecord } from '../store/sandbox-changes.js';
 import type { DeniedRequest, RequestIntent, RequestOutcome } from './sink.js';
 
 /** What the audit thread is started with. */
@@ -24,12 +25,13 @@ export type ToWorker =
   | { t: 'finish'; id: number; outcome: RequestOutcome }
   | { t: 'denied'; request: DeniedRequest }
   | { t: 'budgets'; records: BudgetRecord[] }
+  | { t: 'change'; seq: number; change: ChangeRecord }
   | { t: 'recover' | 'flush' | 'close'; seq: number };
 
 /** Audit thread → main thread (sent as arrays, one per commit). */
 export type ToMain =
   | { t: 'intent'; seq: number; id?: number; error?: WireError }
-  | { t: 'done'; seq: number; value: number }
+  | { t: 'done'; seq: number; value: number; error?: WireError }
   | { t: 'error'; error: WireError }
   | { t: 'prune'; rows: number; upTo: string | undefined }
   | { t: 'opened'; synchronous: number };

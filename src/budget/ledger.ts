@@ -81,6 +81,11 @@ export interface BudgetLedger {
   settle(reservation: Reservation | undefined, usage: LlmUsage | undefined): void;
   spend(): Spend;
   view(): BudgetView[];
+  /**
+   * a live change: these rules from now on. A budget kept (same credential, kind and window)
+   * keeps its count and takes the new limit; a new one starts from `saved`, else from zero.
+   */
+  setRules(rules: readonly BudgetRule[], saved?: readonly BudgetRow[]): void;
   /** the price table in use */
   readonly prices: PriceTable;
 }
@@ -88,16 +93,24 @@ export interface BudgetLedger {
 export function createBudgetLedger(options: BudgetLedgerOptions): BudgetLedger {
   const { owner, sandboxId, prices, persist } = options;
   const now = options.now ?? Date.now;
-  const start = now();
-  const tracked: Tracked[] = options.rules.map((rule) => {
-    const row = options.saved?.find(
-      (r) =>
-        r.credential === (rule.credential ?? '') &&
-        r.kind === rule.kind &&
-        r.windowMs === (rule.windowMs ?? 0),
-    );
-    return { rule, windowStart: row?.windowStart ?? start, used: row?.used ?? 0, reserved: 0 };
-  });
+  const sameBudget = (a: BudgetRule, credential: string, kind: BudgetKind, windowMs: number) =>
+    (a.credential ?? '') === credential && a.kind === kind && (a.windowMs ?? 0) === windowMs;
+  /** tracks `rules`: a budget already tracked keeps its object (calls in flight settle into it) */
+  const track = (rules: readonly BudgetRule[], saved: readonly BudgetRow[], kept: readonly Tracked[]) => {
+    const at = now();
+    return rules.map((rule): Tracked => {
+      const old = kept.find((t) =>
+        sameBudget(rule, t.rule.credential ?? '', t.rule.kind, t.rule.windowMs ?? 0),
+      );
+      if (old) {
+        old.rule = rule;
+        return old;
+      }
+      const row = saved.find((r) => sameBudget(rule, r.credential, r.kind, r.windowMs));
+      return { rule, windowStart: row?.windowStart ?? at, used: row?.used ?? 0, reserved: 0 };
+    });
+  };
+  let tracked: Tracked[] = track(options.rules, options.saved ?? [], []);
   // per credential, built once: the budgets that apply to its calls
   const byCredential = new Map<string, Tracked[]>();
   const applying = (credential: string): Tracked[] => {
@@ -209,6 +222,10 @@ export function createBudgetLedger(options: BudgetLedgerOptions): BudgetLedger {
       if (rows.length > 0) persist?.(rows);
     },
     spend: () => ({ ...spent }),
+    setRules(rules, saved = []) {
+      tracked = track(rules, saved, tracked);
+      byCredential.clear();
+    },
     view() {
       const at = now();
       return tracked.map((t) => {

@@ -1,8 +1,8 @@
-import { parseCredFlag, resolveSecretSource } from '../config/secret-source.js';
 import { DaemonClient, socketPath } from '../daemon/client.js';
 import { AirlockError } from '../errors.js';
 import type { CreateBody, CreatedSandbox } from '../daemon/protocol.js';
 import { parseEnvAssignments } from '../sandbox/guest-env.js';
+import { callerCredentials } from './caller-credentials.js';
 import type { CliIo, Command } from './command.js';
 import { listFlag, parseFlags, stringFlag } from './flags.js';
 
@@ -70,13 +70,7 @@ export const createCommand: Command = {
         hint: 'create takes flags only; run commands with airlock exec NAME -- CMD',
       });
     }
-    const credentials: string[] = [];
-    const secrets: Record<string, string> = {};
-    for (const flag of listFlag(flags, 'cred')) {
-      const { name, source } = parseCredFlag(flag);
-      if (!flag.includes('=') && io.env[name] === undefined) credentials.push(name);
-      else secrets[name] = resolveSecretSource(name, source, io.env).value;
-    }
+    const { credentials, secrets } = callerCredentials(listFlag(flags, 'cred'), io.env);
     const limits = {
       memory: stringFlag(flags, 'memory'),
       pids: stringFlag(flags, 'pids'),

@@ -49,6 +49,11 @@ const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./rm.js')).rmCommand,
   },
   {
+    name: 'update',
+    summary: 'change a running daemon sandbox: attach or revoke credentials, budgets, endpoint rules',
+    load: async () => (await import('./update.js')).updateCommand,
+  },
+  {
     name: 'audit',
     json: true,
     summary: 'show, query and prune the audit log of proxied requests',

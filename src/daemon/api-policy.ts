@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { LoadedConfig } from '../config/index.js';
 import { resolveLimits } from '../config/limits.js';
-import type { SandboxSpec } from '../engine/enforced-sandbox.js';
+import type { SandboxChange, SandboxSpec } from '../engine/enforced-sandbox.js';
 import { AirlockError } from '../errors.js';
 import { assertRootSafeEnv } from '../sandbox/guest-env.js';
 import { SANDBOX_NAME, SANDBOX_NAME_RULE } from '../sandbox/names.js';
-import type { CreateBody, ExecSpec } from './protocol.js';
+import type { ChangeBody, CreateBody, ExecSpec } from './protocol.js';
 
 /**
  * What a caller of the daemon's socket may ask for. The socket may be open to a group of
@@ -35,6 +35,14 @@ const createSchema = z.strictObject({
   learn: z.boolean().optional(),
 });
 
+const changeSchema = z.strictObject({
+  credentials: z.array(z.string()).optional(),
+  secrets: z.record(z.string(), z.string().min(1)).optional(),
+  revoke: z.array(z.string()).optional(),
+  budgets: z.array(z.string()).optional(),
+  allowEndpoints: z.array(z.string()).optional(),
+});
+
 const execSchema = z.strictObject({
   command: z.array(z.string()).min(1),
   env: envRecord.optional(),
@@ -61,11 +69,10 @@ export function checkCallerEnv(env: Record<string, string>): Record<string, stri
   return env;
 }
 
-/** The sandbox a create request asks for, or a refusal naming what the config does not grant. */
-export function createSpec(body: unknown, loaded: LoadedConfig): SandboxSpec {
-  const b: CreateBody = parse(createSchema, body ?? {}, 'POST /v1/sandboxes');
+/** Credentials a caller names must be the daemon config's, by name (a source would read root's). */
+function checkCallerCredentials(names: readonly string[], loaded: LoadedConfig): void {
   const granted = loaded.config.credentials;
-  for (const cred of b.credentials ?? []) {
+  for (const cred of names) {
     if (cred.includes('=')) {
       throw new AirlockError(
         'AIRLOCK_ERR_FORBIDDEN',
@@ -85,14 +92,11 @@ export function createSpec(body: unknown, loaded: LoadedConfig): SandboxSpec {
       );
     }
   }
-  const guestUser = loaded.config.daemon.guestUser;
-  if (b.user !== undefined && b.user !== guestUser) {
-    throw new AirlockError(
-      'AIRLOCK_ERR_FORBIDDEN',
-      `user ${b.user}: daemon sandboxes run as ${guestUser} (daemon.guestUser)`,
-    );
-  }
-  for (const [name, value] of Object.entries(b.secrets ?? {})) {
+}
+
+/** Values a caller holds: variable names, and nothing that would split the header they go in. */
+function checkCallerSecrets(secrets: Record<string, string>): void {
+  for (const [name, value] of Object.entries(secrets)) {
     if (!NAME.test(name))
       throw new AirlockError('AIRLOCK_ERR_USAGE', `secrets: "${name}" is not a variable name`);
     // a line break would split the header the proxy writes it into; never echo the value
@@ -104,6 +108,20 @@ export function createSpec(body: unknown, loaded: LoadedConfig): SandboxSpec {
       );
     }
   }
+}
+
+/** The sandbox a create request asks for, or a refusal naming what the config does not grant. */
+export function createSpec(body: unknown, loaded: LoadedConfig): SandboxSpec {
+  const b: CreateBody = parse(createSchema, body ?? {}, 'POST /v1/sandboxes');
+  checkCallerCredentials(b.credentials ?? [], loaded);
+  const guestUser = loaded.config.daemon.guestUser;
+  if (b.user !== undefined && b.user !== guestUser) {
+    throw new AirlockError(
+      'AIRLOCK_ERR_FORBIDDEN',
+      `user ${b.user}: daemon sandboxes run as ${guestUser} (daemon.guestUser)`,
+    );
+  }
+  checkCallerSecrets(b.secrets ?? {});
   if (b.learn && Object.keys(loaded.config.endpoints).length > 0) {
     throw new AirlockError(
       'AIRLOCK_ERR_FORBIDDEN',
@@ -126,6 +144,14 @@ export function createSpec(body: unknown, loaded: LoadedConfig): SandboxSpec {
     budgets: b.budgets ?? [],
     learn: b.learn ?? false,
   };
+}
+
+/** A live change a caller asks for: the same limits as create (config credentials by name, held values). */
+export function changeSpec(body: unknown, loaded: LoadedConfig): SandboxChange {
+  const b: ChangeBody = parse(changeSchema, body ?? {}, 'PATCH /v1/sandboxes/:ref');
+  checkCallerCredentials(b.credentials ?? [], loaded);
+  checkCallerSecrets(b.secrets ?? {});
+  return b;
 }
 
 /** An exec request's spec from its header value (base64url JSON). */

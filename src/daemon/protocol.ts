@@ -67,6 +67,18 @@ export interface SandboxInfo {
   spend: Spend;
 }
 
+/** `PATCH /v1/sandboxes/:ref`: a live change; `budgets` and `allowEndpoints` replace the sandbox's own. */
+export interface ChangeBody {
+  /** credential variable NAMES the daemon's config holds, to attach */
+  credentials?: string[];
+  /** credentials to attach whose value the caller holds */
+  secrets?: Record<string, string>;
+  /** credential variable names to take away */
+  revoke?: string[];
+  budgets?: string[];
+  allowEndpoints?: string[];
+}
+
 /** The exec spec: sent in the `airlock-exec` header of the upgrade request. */
 export interface ExecSpec {
   command: string[];

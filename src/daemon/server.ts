@@ -8,7 +8,7 @@ import type { GuestProcess } from '../sandbox/guest-process.js';
 import { guestBlockedPackets } from '../sandbox/firewall.js';
 import { openQueryDatabase } from '../store/read-only-query.js';
 import { SandboxActivity } from '../store/sandbox-activity.js';
-import { createSpec, execSpec } from './api-policy.js';
+import { changeSpec, createSpec, execSpec } from './api-policy.js';
 import { encodeFrame, FRAME, FrameDecoder } from './frames.js';
 import {
   EXEC_HEADER,
@@ -157,6 +157,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   app.get<{ Params: { ref: string } }>('/v1/sandboxes/:ref', async (request) =>
     info(engine.get(request.params.ref)),
   );
+
+  app.patch<{ Params: { ref: string } }>('/v1/sandboxes/:ref', async (request) => {
+    const sandbox = engine.get(request.params.ref);
+    await sandbox.update(changeSpec(request.body, engine.config));
+    log(`changed sandbox ${sandbox.id}`);
+    return info(sandbox);
+  });
 
   app.delete<{ Params: { ref: string }; Querystring: { force?: string } }>(
     '/v1/sandboxes/:ref',

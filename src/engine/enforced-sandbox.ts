@@ -11,6 +11,7 @@ import {
 import type { Service } from '../catalogue/service.js';
 import {
   parseCredFlag,
+  parseSecretSource,
   resolveSecretSource,
   type LoadedConfig,
   type ResolvedSecret,
@@ -34,6 +35,7 @@ import { SANDBOX_NAME, SANDBOX_NAME_RULE } from '../sandbox/names.js';
 import { Sandbox, type SandboxOptions } from '../sandbox/sandbox.js';
 import type { State } from '../sandbox/state.js';
 import { BudgetRecords } from '../store/budget-records.js';
+import type { ChangeRecord } from '../store/sandbox-changes.js';
 
 /** What one sandbox asks of its engine: the flags of `airlock run` / `airlock create`. */
 export interface SandboxSpec extends Pick<
@@ -55,8 +57,32 @@ export interface SandboxSpec extends Pick<
   learn?: boolean;
   /** `--budget [CREDENTIAL:]KIND=AMOUNT[/WINDOW]` values (added to the config's `budgets`) */
   budgets?: readonly string[];
+  /** credentials of the config not to grant (a live revoke; omitted = none) */
+  revoked?: readonly string[];
   /** told of each request or connection the proxy refuses, as it happens */
   onRefusal?: RefusalListener;
+}
+
+/**
+ * A live change to a running sandbox. Attached credentials serve the guest's new commands
+ * (their placeholders and base URLs are in the environment of commands started after it);
+ * `budgets` and `allowEndpoints`, when given, replace the sandbox's own (the config's stay).
+ */
+export interface SandboxChange {
+  /** `--cred` forms to attach: `NAME`, `NAME=env:VAR` (a `file:` source is refused: the guest's view is fixed) */
+  credentials?: readonly string[];
+  /** credentials to attach whose real value the caller holds, by variable name */
+  secrets?: Readonly<Record<string, string>>;
+  /** credential variable names to take away */
+  revoke?: readonly string[];
+  budgets?: readonly string[];
+  allowEndpoints?: readonly string[];
+}
+
+/** A change checked against the config, ready to take effect once it is on record. */
+export interface PlannedChange {
+  records: Omit<ChangeRecord, 'sandbox' | 'at'>[];
+  apply(): void;
 }
 
 /** What the engine shares with each of its sandboxes. */
@@ -81,6 +107,8 @@ export interface EnforcedSandbox {
   warnings: readonly string[];
   /** its token and cost budgets, and what its LLM calls spent */
   budget: BudgetLedger;
+  /** checks a live change (throws, changing nothing, when the config refuses it) */
+  plan(change: SandboxChange): PlannedChange;
   /** stops the proxy, then removes the sandbox; the engine's audit log stays open */
   close(exitStatus: number | null): Promise<void>;
 }
@@ -92,7 +120,7 @@ function credentialSources(spec: SandboxSpec, loaded: LoadedConfig): Map<string,
     const { name, source } = parseCredFlag(flag);
     sources.set(name, source);
   }
-  for (const name of Object.keys(spec.secrets ?? {})) sources.delete(name);
+  for (const name of [...Object.keys(spec.secrets ?? {}), ...(spec.revoked ?? [])]) sources.delete(name);
   return sources;
 }
 
@@ -208,17 +236,7 @@ export async function createEnforcedSandbox(
         ...secrets.filter((s) => s.origin.startsWith('file:')).map((s) => s.origin.slice('file:'.length)),
       ],
     });
-    const credentials: Record<string, ServiceCredential> = {};
-    const services: Service[] = [];
-    for (const secret of secrets) {
-      const service = catalogue.byEnvVar(secret.name)!; // the policy checked it exists
-      services.push(service);
-      credentials[service.name] = {
-        envVar: secret.name,
-        secret: secret.value,
-        placeholder: makePlaceholder(service),
-      };
-    }
+    let { services, credentials } = grant(catalogue, secrets, {});
     // a named sandbox carries on with what the last sandbox of that name used (rows settled so
     // far are committed first)
     const owner = sandbox.record.name ?? sandbox.id;
@@ -274,12 +292,54 @@ export async function createEnforcedSandbox(
       AIRLOCK_PROXY_URL: proxyUrl,
     });
     const opened = { sandbox, proxy };
+    let current = { spec, policy, secrets };
     return {
       sandbox,
-      policy,
+      get policy() {
+        return current.policy;
+      },
       proxyUrl,
       warnings: policy.warnings,
       budget,
+      plan(change) {
+        const next = changedSpec(current.spec, change);
+        const nextPolicy = sandboxPolicy(loaded, next);
+        const rules = sandboxBudgets(loaded, next);
+        const granted = new Set([...nextPolicy.services.values()].map((s) => s.credential));
+        const held = new Map(current.secrets.map((s) => [s.name, s]));
+        const nextSecrets: ResolvedSecret[] = [];
+        for (const [name, source] of credentialSources(next, loaded)) {
+          const kept = held.get(name);
+          if (kept && !change.credentials?.some((c) => parseCredFlag(c).name === name))
+            nextSecrets.push(kept);
+          else nextSecrets.push(resolveLiveSource(name, source, invokingEnv));
+        }
+        for (const [name, value] of Object.entries(next.secrets ?? {})) {
+          nextSecrets.push(
+            held.get(name)?.value === value ? held.get(name)! : { name, origin: 'caller', value },
+          );
+        }
+        const attached = nextSecrets.filter((s) => held.get(s.name) !== s).map((s) => s.name);
+        const revoked = current.secrets.filter((s) => !granted.has(s.name)).map((s) => s.name);
+        const records: PlannedChange['records'] = [
+          ...(attached.length > 0 ? [{ kind: 'attach' as const, detail: attached }] : []),
+          ...(revoked.length > 0 ? [{ kind: 'revoke' as const, detail: revoked }] : []),
+          ...(change.budgets ? [{ kind: 'budgets' as const, detail: [...change.budgets] }] : []),
+          ...(change.allowEndpoints
+            ? [{ kind: 'endpoints' as const, detail: [...change.allowEndpoints] }]
+            : []),
+        ];
+        return {
+          records,
+          apply() {
+            ({ services, credentials } = grant(catalogue, nextSecrets, credentials));
+            opened.proxy.update({ policy: nextPolicy, services, credentials });
+            budget.setRules(rules, new BudgetRecords(state.db).load(owner));
+            opened.sandbox.setGuestVariables(guestVariables(services, credentials, proxyUrl));
+            current = { spec: next, policy: nextPolicy, secrets: nextSecrets };
+          },
+        };
+      },
       async close(exitStatus) {
         try {
           await opened.proxy.close();
@@ -293,6 +353,76 @@ export async function createEnforcedSandbox(
     await sandbox?.close(null).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The proxy's services and credentials for `secrets`. A credential the sandbox already held
+ * keeps its placeholder (its guests have it); a new one gets a fresh one.
+ */
+function grant(
+  catalogue: LoadedConfig['catalogue'],
+  secrets: readonly ResolvedSecret[],
+  held: Readonly<Record<string, ServiceCredential>>,
+): { services: Service[]; credentials: Record<string, ServiceCredential> } {
+  const credentials: Record<string, ServiceCredential> = {};
+  const services: Service[] = [];
+  for (const secret of secrets) {
+    const service = catalogue.byEnvVar(secret.name)!; // the policy checked it exists
+    services.push(service);
+    const before = held[service.name];
+    credentials[service.name] = {
+      envVar: secret.name,
+      secret: secret.value,
+      placeholder: before?.envVar === secret.name ? before.placeholder : makePlaceholder(service),
+    };
+  }
+  return { services, credentials };
+}
+
+/** The spec after a live change: attached credentials added, revoked ones gone, lists replaced. */
+function changedSpec(spec: SandboxSpec, change: SandboxChange): SandboxSpec {
+  const revoke = new Set(change.revoke ?? []);
+  const attach = new Set([
+    ...(change.credentials ?? []).map((c) => parseCredFlag(c).name),
+    ...Object.keys(change.secrets ?? {}),
+  ]);
+  for (const name of revoke) {
+    if (attach.has(name)) {
+      throw new AirlockError('AIRLOCK_ERR_USAGE', `credential ${name} is both attached and revoked`);
+    }
+  }
+  const keep = (name: string) => !revoke.has(name) && !attach.has(name);
+  return {
+    ...spec,
+    credentials: [
+      ...(spec.credentials ?? []).filter((c) => keep(parseCredFlag(c).name)),
+      ...(change.credentials ?? []),
+    ],
+    secrets: {
+      ...Object.fromEntries(Object.entries(spec.secrets ?? {}).filter(([name]) => keep(name))),
+      ...change.secrets,
+    },
+    revoked: [...(spec.revoked ?? []).filter((name) => !attach.has(name)), ...revoke],
+    budgets: change.budgets ?? spec.budgets,
+    allowEndpoints: change.allowEndpoints ?? spec.allowEndpoints,
+  };
+}
+
+/** A credential attached to a running sandbox: from the environment only (a file could be in the guest's view). */
+function resolveLiveSource(
+  name: string,
+  source: SecretSource | string,
+  env: NodeJS.ProcessEnv,
+): ResolvedSecret {
+  const parsed = typeof source === 'string' ? parseSecretSource(source, `credential ${name}`) : source;
+  if (parsed.kind === 'file') {
+    throw new AirlockError(
+      'AIRLOCK_ERR_SECRET_SOURCE',
+      `credential ${name}: a file source cannot be attached to a running sandbox (its view of the file system is fixed)`,
+      { hint: 'read the file yourself and pass the value (airlock update does), or use env:VAR' },
+    );
+  }
+  return resolveSecretSource(name, source, env);
 }
 
 function first(value: string | string[] | undefined): string | undefined {

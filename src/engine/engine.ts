@@ -23,8 +23,10 @@ import {
   readCaFiles,
   type EngineResources,
   type EnforcedSandbox,
+  type SandboxChange,
   type SandboxSpec,
 } from './enforced-sandbox.js';
+import type { ChangeRecord } from '../store/sandbox-changes.js';
 
 export interface EngineOptions {
   /** state directory (omitted = AIRLOCK_HOME or /var/lib/airlock) */
@@ -52,10 +54,36 @@ export class EngineSandbox {
   #running = new Set<GuestProcess>();
   #onClose: () => void;
   #closing: Promise<void> | undefined;
+  #record: (change: ChangeRecord) => Promise<void>;
+  /** live changes, one at a time */
+  #changes: Promise<unknown> = Promise.resolve();
 
-  constructor(enforced: EnforcedSandbox, onClose: () => void) {
+  constructor(
+    enforced: EnforcedSandbox,
+    onClose: () => void,
+    record: (change: ChangeRecord) => Promise<void>,
+  ) {
     this.#enforced = enforced;
     this.#onClose = onClose;
+    this.#record = record;
+  }
+
+  /**
+   * Changes the running sandbox: attach or revoke credentials, replace its budgets or endpoint
+   * rules. Checked against the config first (nothing changes when it throws), then put on
+   * record in the audit log (table sandbox_changes), then in effect for the next request.
+   */
+  update(change: SandboxChange): Promise<void> {
+    const run = async () => {
+      if (this.closed) throw new AirlockError('AIRLOCK_ERR_SANDBOX_CLOSED', `sandbox ${this.id} is closed`);
+      const planned = this.#enforced.plan(change);
+      const at = Date.now();
+      for (const r of planned.records) await this.#record({ ...r, sandbox: this.id, at });
+      planned.apply();
+    };
+    const done = this.#changes.then(run, run);
+    this.#changes = done.catch(() => undefined);
+    return done;
   }
 
   get id(): string {
@@ -200,7 +228,12 @@ export class Engine {
       throw new AirlockError('AIRLOCK_ERR_NAME_TAKEN', `a live sandbox is already named "${name}"`);
     }
     const enforced = await createEnforcedSandbox(this.#resources, spec);
-    const sandbox = new EngineSandbox(enforced, () => this.#sandboxes.delete(enforced.sandbox.id));
+    const audit = this.#resources.audit;
+    const sandbox = new EngineSandbox(
+      enforced,
+      () => this.#sandboxes.delete(enforced.sandbox.id),
+      (change) => audit.recordChange(change),
+    );
     this.#sandboxes.set(sandbox.id, sandbox);
     return sandbox;
   }

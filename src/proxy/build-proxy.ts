@@ -23,7 +23,12 @@ export interface ProxyApp {
   server: Server;
   /** stops taking connections, ends every open one now (streams and tunnels too), frees the upstream pools */
   close(): Promise<void>;
+  /** a live change: requests from now on are decided and served with these (those in flight finish as they began) */
+  update(patch: ProxyUpdate): void;
 }
+
+/** What may change while a sandbox runs: its policy, and the credentials it holds. */
+export type ProxyUpdate = Pick<ProxyDeps, 'policy' | 'services' | 'credentials'>;
 
 /**
  * One sandbox's proxy on a plain `node:http` server: the reverse route (`/proxy/<service>/…`),
@@ -69,7 +74,7 @@ export function buildProxy(deps: ProxyDeps): ProxyApp {
     }),
   };
   const { refusals } = ctx;
-  const reverse = createReverseRoute(ctx);
+  let reverse = createReverseRoute(ctx);
   const unknownRoute = () =>
     new AirlockError(
       'AIRLOCK_ERR_UNKNOWN_SERVICE',
@@ -105,6 +110,11 @@ export function buildProxy(deps: ProxyDeps): ProxyApp {
   let closing: Promise<void> | undefined;
   return {
     server,
+    update(patch) {
+      ctx.deps = { ...ctx.deps, ...patch };
+      ctx.policy = patch.policy;
+      reverse = createReverseRoute(ctx);
+    },
     close() {
       closing ??= (async () => {
         refusals.flush();

@@ -1,5 +1,5 @@
 /** The proxy's public surface: what the sandbox (and tests) may use. */
-export { buildProxy } from './build-proxy.js';
+export { buildProxy, type ProxyUpdate } from './build-proxy.js';
 export { startProxy, type ListenOptions, type RunningProxy } from './start-proxy.js';
 export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS } from './core/defaults.js';
 export { guestVariables, proxyVariables, reservedVariable } from './reverse/guest-variables.js';

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { AirlockError } from '../errors.js';
-import { buildProxy } from './build-proxy.js';
+import { buildProxy, type ProxyUpdate } from './build-proxy.js';
 import type { ProxyDeps } from './types.js';
 
 export interface ListenOptions {
@@ -14,6 +14,8 @@ export interface RunningProxy {
   /** the bound address, e.g. `10.209.0.1:9090` */
   address: { host: string; port: number };
   close(): Promise<void>;
+  /** a live change of policy or credentials (see ProxyApp.update) */
+  update(patch: ProxyUpdate): void;
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
@@ -49,5 +51,6 @@ export async function startProxy(deps: ProxyDeps, listen: ListenOptions): Promis
   return {
     address: { host: listen.host, port },
     close: () => app.close(),
+    update: (patch) => app.update(patch),
   };
 }

@@ -105,7 +105,8 @@ export async function runExchange(
     recorded = true;
     if (settle) {
       try {
-        reason ??= settle(usage);
+        const cut = settle(usage); // always: a failed exchange frees what it held too
+        reason ??= cut;
       } catch (err) {
         logger.error({ err, service: intent.service }, 'usage could not be settled');
       }
