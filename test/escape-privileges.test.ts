@@ -36,7 +36,8 @@ test('the guest sees only its own processes, not airlock or the host', { skip: n
   const r = await sb.exec([
     'sh',
     '-c',
-    'for p in /proc/[0-9]*; do echo "${p#/proc/} $(tr "\\0" " " < $p/cmdline)"; done',
+    // printf, not echo: a command line may hold backslashes (the guest launcher's does)
+    'for p in /proc/[0-9]*; do printf "%s %s\\n" "${p#/proc/}" "$(tr "\\0" " " < $p/cmdline)"; done',
   ]);
   const processes = r.stdout.trim().split('\n');
   assert.ok(
