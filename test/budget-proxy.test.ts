@@ -4,11 +4,14 @@ import { request } from 'undici';
 import { createUsageTap } from '../src/audit/usage.js';
 import {
   createBudgetLedger,
+  formatBudget,
   parseBudget,
   priceTable,
   type BudgetLedger,
   type BudgetRow,
 } from '../src/budget/index.js';
+import { parseConfig } from '../src/config/index.js';
+import { sandboxBudgets } from '../src/engine/enforced-sandbox.js';
 import type { ProxyDeps } from '../src/proxy/types.js';
 import { fakeChat } from './helpers/fake-llm.js';
 import { startBench, type Bench } from './helpers/proxy-bench.js';
@@ -194,5 +197,24 @@ test('a call that fails midway frees what it held and counts what was delivered'
   assert.deepEqual(
     ledger.view().map((b) => [b.used, b.reserved]),
     [[2, 0]],
+  );
+});
+
+test('a config profile carries budgets to every sandbox that uses it, also through extends', () => {
+  const loaded = parseConfig({
+    profiles: {
+      base: { hosts: ['api.example.com'], budgets: ['tokens=1k/1h'] },
+      agent: { extends: ['base'], budgets: ['usd=2/day'] },
+      other: { hosts: ['api.example.org'] },
+    },
+    budgets: ['output=500'],
+  });
+  const kinds = (profiles: string[]) => sandboxBudgets(loaded, { profiles }).map(formatBudget);
+  assert.deepEqual(kinds(['agent']), ['output=500', 'usd=2/1d', 'tokens=1000/1h']);
+  assert.deepEqual(kinds(['agent', 'base']), ['output=500', 'usd=2/1d', 'tokens=1000/1h']);
+  assert.deepEqual(kinds(['other']), ['output=500']);
+  assert.throws(
+    () => parseConfig({ profiles: { p: { hosts: ['api.example.com'], budgets: ['tokens=lots'] } } }),
+    /profiles\.p\.budgets/,
   );
 });

@@ -139,6 +139,15 @@ const endpointsMap = z
   .record(z.string(), endpointRules)
   .describe('endpoint allow-lists keyed by service name; a service without rules allows every endpoint');
 
+/** Budgets as `--budget` takes them (see src/budget/budget-rule.ts). */
+const budgetList = z
+  .array(
+    z.string().refine(isBudget, {
+      message: 'must be [CREDENTIAL:]KIND=AMOUNT[/WINDOW], e.g. tokens=200k/1h or usd=5/day',
+    }),
+  )
+  .default([]);
+
 const customProfile = z
   .strictObject({
     description: z.string().optional().describe('one line for `airlock profiles` (omitted = none)'),
@@ -150,6 +159,9 @@ const customProfile = z
         'exact host names or `*.example.com` (any subdomain); nothing broader than one registrable domain',
       ),
     endpoints: endpointsMap.default({}),
+    budgets: budgetList.describe(
+      'token and cost budgets of every sandbox that uses this profile (directly or through `extends`), as `--budget` takes them',
+    ),
   })
   .describe('a custom network profile');
 
@@ -255,16 +267,9 @@ export const ConfigSchema = z
       .describe(
         'what each sandbox may use: memory, processes, CPU, and request rates, so one sandbox cannot flood the audit log or its upstreams; flags (`--memory`, `--pids`, `--cpus`, `--grace`) override',
       ),
-    budgets: z
-      .array(
-        z.string().refine(isBudget, {
-          message: 'must be [CREDENTIAL:]KIND=AMOUNT[/WINDOW], e.g. tokens=200k/1h or usd=5/day',
-        }),
-      )
-      .default([])
-      .describe(
-        'token and cost budgets of every sandbox, as `--budget` takes them: `tokens=200k/1h`, `usd=5/day`, `OPENAI_API_KEY:output=50k` (kinds tokens, input, output, usd); flags add more (see docs/budgets.md)',
-      ),
+    budgets: budgetList.describe(
+      'token and cost budgets of every sandbox, as `--budget` takes them: `tokens=200k/1h`, `usd=5/day`, `OPENAI_API_KEY:output=50k` (kinds tokens, input, output, usd); flags add more (see docs/budgets.md)',
+    ),
     prices: z
       .strictObject({
         date: z.string().optional().describe('when these prices were read (ISO 8601 date)'),

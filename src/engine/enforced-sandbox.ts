@@ -173,6 +173,7 @@ export function sandboxBudgets(loaded: LoadedConfig, spec: SandboxSpec): BudgetR
   const granted = new Set([...credentialSources(spec, loaded).keys(), ...Object.keys(spec.secrets ?? {})]);
   const rules = [
     ...loaded.config.budgets.map((b, i) => parseBudget(b, `budgets[${i}]`)),
+    ...profileBudgets(loaded.config.profiles, spec.profiles ?? []),
     ...(spec.budgets ?? []).map((b) => parseBudget(b, '--budget')),
   ];
   for (const rule of rules) {
@@ -184,6 +185,24 @@ export function sandboxBudgets(loaded: LoadedConfig, spec: SandboxSpec): BudgetR
       );
     }
   }
+  return rules;
+}
+
+/** The budgets of the config profiles a sandbox uses, and of the profiles they extend (each once). */
+function profileBudgets(
+  profiles: LoadedConfig['config']['profiles'],
+  chosen: readonly string[],
+): BudgetRule[] {
+  const seen = new Set<string>();
+  const rules: BudgetRule[] = [];
+  const visit = (name: string) => {
+    const profile = profiles[name];
+    if (profile === undefined || seen.has(name)) return; // a preset, or already counted
+    seen.add(name);
+    rules.push(...profile.budgets.map((b, i) => parseBudget(b, `profiles.${name}.budgets[${i}]`)));
+    profile.extends.forEach(visit);
+  };
+  chosen.forEach(visit);
   return rules;
 }
 
