@@ -53,10 +53,6 @@ test(
     const ok = await runCli(['run', '--no-workdir', '--', '/usr/bin/env'], env);
     assert.equal(ok.status, 0, ok.stderr);
     assert.doesNotMatch(ok.stderr, /teardown|execvp/);
-    // the guest's PATH is that folder, which it cannot see: even `true` (a shell builtin) is not found
-    const missing = await runCli(['run', '--no-workdir', '--', 'true'], env);
-    assert.equal(missing.status, 127);
-    assert.equal(missing.stderr, 'airlock: true: command not found\n');
     assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0, cgroups: [] });
   },
 );

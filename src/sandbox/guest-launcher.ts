@@ -5,21 +5,14 @@
  * the shell and keeps its argv. Exit statuses as shells give them: 127 not found, 126 found
  * but not runnable. A non-interactive `sh` with a script reads no startup file.
  */
-const LAUNCHER = `c=$1
-p=
-case $c in
-*/*) p=$c ;;
-*)
-  set -f; IFS=:
-  for d in $PATH; do
-    if [ -f "$d/$c" ] && [ -x "$d/$c" ]; then p=$d/$c; break; fi
-  done
-  unset IFS; set +f ;;
-esac
-if [ -z "$p" ] || [ ! -e "$p" ]; then printf 'airlock: %s: command not found\\n' "$c" >&2; exit 127; fi
-if [ -d "$p" ]; then printf 'airlock: %s: cannot run: is a directory\\n' "$c" >&2; exit 126; fi
-if [ ! -x "$p" ]; then printf 'airlock: %s: cannot run: permission denied\\n' "$c" >&2; exit 126; fi
-exec "$@"`;
+const LAUNCHER = [
+  'c=$1; p=',
+  'case $c in */*) p=$c ;; *) set -f; IFS=:; for d in $PATH; do if [ -f "$d/$c" ] && [ -x "$d/$c" ]; then p=$d/$c; break; fi; done; unset IFS; set +f ;; esac',
+  `if [ -z "$p" ] || [ ! -e "$p" ]; then printf 'airlock: %s: command not found\\n' "$c" >&2; exit 127; fi`,
+  `if [ -d "$p" ]; then printf 'airlock: %s: cannot run: is a directory\\n' "$c" >&2; exit 126; fi`,
+  `if [ ! -x "$p" ]; then printf 'airlock: %s: cannot run: permission denied\\n' "$c" >&2; exit 126; fi`,
+  'exec "$@"',
+].join('; '); // one line: PID 1's command line (which the guest may read) stays one line
 
 /** The argument vector that runs `command` through the launcher (`airlock` is the script's $0). */
 export function launcherArgv(command: readonly string[]): string[] {
