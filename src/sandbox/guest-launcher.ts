@@ -8,11 +8,11 @@
 const LAUNCHER = [
   'c=$1; p=',
   'case $c in */*) p=$c ;; *) set -f; IFS=:; for d in $PATH; do if [ -f "$d/$c" ] && [ -x "$d/$c" ]; then p=$d/$c; break; fi; done; unset IFS; set +f ;; esac',
-  `if [ -z "$p" ] || [ ! -e "$p" ]; then printf 'airlock: %s: command not found\\n' "$c" >&2; exit 127; fi`,
-  `if [ -d "$p" ]; then printf 'airlock: %s: cannot run: is a directory\\n' "$c" >&2; exit 126; fi`,
-  `if [ ! -x "$p" ]; then printf 'airlock: %s: cannot run: permission denied\\n' "$c" >&2; exit 126; fi`,
+  `if [ -z "$p" ] || [ ! -e "$p" ]; then echo "airlock: $c: command not found" >&2; exit 127; fi`,
+  `if [ -d "$p" ]; then echo "airlock: $c: cannot run: is a directory" >&2; exit 126; fi`,
+  `if [ ! -x "$p" ]; then echo "airlock: $c: cannot run: permission denied" >&2; exit 126; fi`,
   'exec "$@"',
-].join('; '); // one line: PID 1's command line (which the guest may read) stays one line
+].join('; '); // one line with no backslash: PID 1's command line (which the guest may read, and echo) stays one line
 
 /** The argument vector that runs `command` through the launcher (`airlock` is the script's $0). */
 export function launcherArgv(command: readonly string[]): string[] {
