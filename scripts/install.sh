@@ -13,7 +13,7 @@ SYSTEM_PACKAGES=(nftables iproute2 util-linux procps bubblewrap curl git ca-cert
 # --with-bench-tools: what `npm run bench` compares airlock with and loads it by (wrk, nginx, haproxy)
 for arg in "$@"; do
   case "$arg" in
-    --with-test-tools) SYSTEM_PACKAGES+=(tmux keyutils python3 python3-pip) ;;
+    --with-test-tools) SYSTEM_PACKAGES+=(tmux keyutils python3 python3-pip zsh) ;;
     --with-bench-tools) SYSTEM_PACKAGES+=(wrk nginx-light haproxy) ;;
     *) echo "install.sh: unknown flag $arg (--with-test-tools, --with-bench-tools)" >&2; exit 2 ;;
   esac

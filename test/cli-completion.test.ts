@@ -62,7 +62,7 @@ test('airlock completion bash completes commands, flags per command, profiles an
   assert.deepEqual(complete(bash, ['airlock', 'run', '--', '--p']), []);
 });
 
-/** zsh, when installed: the script's function is run with compadd and _files stubbed. */
+/** zsh: the script's function is run with compadd and _files stubbed. */
 const zsh = findProgram('zsh');
 
 function zshComplete(source: string, line: string[], prefix: string): string[] {
@@ -84,7 +84,9 @@ test('airlock completion zsh prints a compdef script with the same words', async
   assert.match(io.err(), /give one shell, bash or zsh/);
 });
 
-test('the zsh script completes in zsh', { skip: zsh === null && 'zsh is not installed' }, async (t) => {
+// scripts/install.sh --with-test-tools installs zsh: no skip
+test('the zsh script completes in zsh', async (t) => {
+  assert.ok(zsh !== null, 'zsh is installed (scripts/install.sh --with-test-tools)');
   const source = await script('zsh', tempDir(t).write('config.json', '{}'));
   assert.deepEqual(zshComplete(source, ['airlock', 'run', '--profile', ''], ''), [
     'deny-all',
