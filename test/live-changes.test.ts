@@ -75,7 +75,7 @@ test(
 
     // a change the config refuses changes nothing and is not on record
     const refused = await update(['--cred', 'NOT_IN_CONFIG']);
-    assert.equal(refused.status, 1);
+    assert.equal(refused.status, 125);
     assert.match(refused.stderr, /AIRLOCK_ERR_FORBIDDEN/);
     const unknown = await daemon.cli(['update', 'nope', '--revoke', 'X']);
     assert.match(unknown.stderr, /AIRLOCK_ERR_SANDBOX_UNKNOWN/);
