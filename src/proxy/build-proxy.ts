@@ -7,13 +7,14 @@ import { createProxyLogger } from './core/logger.js';
 import { createProxyServer } from './core/proxy-server.js';
 import { splitTarget } from './core/query.js';
 import { createRefusals } from './core/refusals.js';
-import { failOnBug, httpPort } from './core/reply-port.js';
+import { failOnBug, httpPort, socketPort } from './core/reply-port.js';
 import { DEFAULT_TIMEOUTS, withDefaults } from './core/defaults.js';
 import { createAbsoluteFormHandler } from './forward/absolute-form.js';
 import { createConnectHandler } from './forward/connect.js';
 import { createEgressGuard } from './forward/egress-guard.js';
 import { createForwardDispatcher } from './forward/forward-dispatcher.js';
-import { createReverseRoute, REVERSE_PREFIX } from './reverse/reverse-route.js';
+import { createReverseRoute, parseReverseTarget, REVERSE_PREFIX } from './reverse/reverse-route.js';
+import { handleWebSocketUpgrade } from './reverse/websocket-upgrade.js';
 import { createServiceDispatcher } from './reverse/service-dispatcher.js';
 import type { ProxyDeps } from './types.js';
 
@@ -94,19 +95,45 @@ export function buildProxy(deps: ProxyDeps): ProxyApp {
     refusals.refuse(port, unknownRoute(), query ? { ...refused, query } : refused);
   }
 
+  /**
+   * Upgrades (Node hands every request with `Connection: upgrade` here): a WebSocket on the
+   * reverse route; anything else is refused as the same request without Upgrade would be, or
+   * as a bad request (absolute-form: the forward proxy relays WebSockets only inside CONNECT).
+   */
+  function serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = req.url ?? '';
+    if (url.startsWith(REVERSE_PREFIX)) {
+      const route = parseReverseTarget(url) ?? { service: '', rawTarget: url.slice(REVERSE_PREFIX.length) };
+      return handleWebSocketUpgrade(ctx, req, socket, head, route);
+    }
+    const port = socketPort(socket, head);
+    const [path, query] = splitTarget(url);
+    const refused = { method: req.method ?? '-', host: '', path, startedAt: Date.now() };
+    const error = url.startsWith('/')
+      ? unknownRoute()
+      : new AirlockError(
+          'AIRLOCK_ERR_BAD_REQUEST',
+          'upgrades are relayed on the reverse route only (/proxy/<service>/…); through the forward proxy use CONNECT',
+        );
+    refusals.refuse(port, error, query ? { ...refused, query } : refused);
+  }
+
   const server = createProxyServer({
     timeouts,
     reverse: serveOriginForm,
     forward: createAbsoluteFormHandler(ctx),
     connect: createConnectHandler(ctx),
+    upgrade: serveUpgrade,
   });
   server.on('clientError', createClientErrorHandler(refusals));
-  // tunnels leave the server's own connection tracking: closing a sandbox must end them too
+  // tunnels and upgraded sockets leave the server's own connection tracking: closing a sandbox must end them too
   const tunnels = new Set<Duplex>();
-  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+  const track = (_req: IncomingMessage, socket: Duplex) => {
     tunnels.add(socket);
     socket.once('close', () => tunnels.delete(socket));
-  });
+  };
+  server.on('connect', track);
+  server.on('upgrade', track);
   let closing: Promise<void> | undefined;
   return {
     server,

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TestCa } from './test-ca.js';
 
 /** One request as the fake upstream saw it. */
@@ -34,8 +35,12 @@ export interface FakeUpstream {
   connections: number;
   /** replaces the response program */
   setHandler(handler: UpstreamHandler): void;
+  /** takes `Connection: upgrade` requests from now on (a WebSocket stand-in; before, they are plain requests) */
+  setUpgradeHandler(handler: UpgradeHandler): void;
   close(): Promise<void>;
 }
+
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 export interface FakeUpstreamOptions {
   ca: TestCa;
@@ -60,6 +65,7 @@ export async function createFakeUpstream(options: FakeUpstreamOptions): Promise<
   const { key, cert } = options.ca.issue(options.hostnames);
   let handler: UpstreamHandler = options.handler ?? respond.json(200, { ok: true });
   const requests: RecordedRequest[] = [];
+  const upgraded = new Set<Duplex>();
   const server: Server = createServer({ key, cert }, (req, res) => {
     const kept: Buffer[] = [];
     let length = 0;
@@ -87,9 +93,18 @@ export async function createFakeUpstream(options: FakeUpstreamOptions): Promise<
     requests,
     connections: 0,
     setHandler: (h) => (handler = h),
+    setUpgradeHandler: (h) => {
+      server.removeAllListeners('upgrade');
+      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        upgraded.add(socket);
+        socket.once('close', () => upgraded.delete(socket));
+        h(req, socket, head);
+      });
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy(); // upgraded sockets leave the server's tracking
         server.close(() => resolve());
       }),
   };

@@ -45,7 +45,7 @@ export interface ExchangeDeps {
 export type SettleUsage = (usage: LlmUsage | undefined) => string | undefined;
 
 /** Counts the bytes that pass, holding none. */
-function counter(onBytes: (n: number) => void): Transform {
+export function counter(onBytes: (n: number) => void): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       onBytes(chunk.length);
@@ -55,26 +55,21 @@ function counter(onBytes: (n: number) => void): Transform {
 }
 
 /**
- * The one way a request goes out, for the reverse route, absolute-form HTTP and CONNECT
- * alike: (admitted by the caller) → audit intent, committed before anything leaves → open
- * the upstream leg → stream both ways, backpressure end to end, counting bytes → audit
- * outcome, once. As in the audit log, `bytesIn` is what the guest sent and `bytesOut` what it
- * received. Failures are answered through the port in airlock's one voice.
+ * Commits the audit intent before anything leaves; when it cannot be written, the guest is
+ * answered 503 (AIRLOCK_ERR_AUDIT_WRITE) and undefined returned: nothing may go upstream.
  */
-export async function runExchange(
+export async function commitIntent(
   deps: ExchangeDeps,
   intent: RequestIntent,
   port: ReplyPort,
-  leg: UpstreamLeg,
-  settle?: SettleUsage,
-): Promise<void> {
-  const { audit, logger } = deps;
-  let entry: AuditEntry;
+): Promise<AuditEntry | undefined> {
   try {
-    entry = await audit.intent(intent);
+    return await deps.audit.intent(intent);
   } catch (err) {
-    logger.error({ err, service: intent.service, host: intent.host }, 'audit intent failed; nothing sent');
-    settle?.(undefined);
+    deps.logger.error(
+      { err, service: intent.service, host: intent.host },
+      'audit intent failed; nothing sent',
+    );
     port.fail(
       errorAnswer(
         new AirlockError(
@@ -83,24 +78,43 @@ export async function runExchange(
         ),
       ),
     );
-    return;
+    return undefined;
   }
+}
 
-  const seen = {
+/** What an exchange has seen so far. */
+export interface ExchangeCounters {
+  bytesIn: number;
+  bytesOut: number;
+  /** ms from start to the upstream's answer (undefined = none came) */
+  ttfbMs: number | undefined;
+  /** the status the guest was given (0 = none yet) */
+  status: number;
+}
+
+/** One exchange's counters and its one outcome row. */
+export interface ExchangeRecord {
+  seen: ExchangeCounters;
+  /** settles usage, writes the outcome row and the log line: once (later calls do nothing) */
+  outcome: (decision: RequestOutcome['decision'], status: number, reason?: string, usage?: LlmUsage) => void;
+}
+
+/** The outcome side of a committed intent, for every transport (runExchange, a WebSocket session). */
+export function recordExchange(
+  deps: ExchangeDeps,
+  intent: RequestIntent,
+  entry: AuditEntry,
+  settle?: SettleUsage,
+): ExchangeRecord {
+  const { logger } = deps;
+  const seen: ExchangeCounters = {
     bytesIn: 0,
     bytesOut: 0,
-    /** ms from start to the upstream's answer (undefined = none came) */
-    ttfbMs: undefined as number | undefined,
-    /** the status the guest was given (0 = none yet) */
+    ttfbMs: undefined,
     status: 0,
   };
   let recorded = false;
-  const finish = (
-    decision: RequestOutcome['decision'],
-    status: number,
-    reason?: string,
-    usage?: LlmUsage,
-  ) => {
+  const finish: ExchangeRecord['outcome'] = (decision, status, reason, usage) => {
     if (recorded) return;
     recorded = true;
     if (settle) {
@@ -142,6 +156,28 @@ export async function runExchange(
       reason ?? 'forwarded',
     );
   };
+
+  return { seen, outcome: finish };
+}
+
+/**
+ * The one way a request goes out, for the reverse route, absolute-form HTTP and CONNECT
+ * alike: (admitted by the caller) → audit intent, committed before anything leaves → open
+ * the upstream leg → stream both ways, backpressure end to end, counting bytes → audit
+ * outcome, once. As in the audit log, `bytesIn` is what the guest sent and `bytesOut` what it
+ * received. Failures are answered through the port in airlock's one voice.
+ */
+export async function runExchange(
+  deps: ExchangeDeps,
+  intent: RequestIntent,
+  port: ReplyPort,
+  leg: UpstreamLeg,
+  settle?: SettleUsage,
+): Promise<void> {
+  const entry = await commitIntent(deps, intent, port);
+  if (!entry) return void settle?.(undefined);
+
+  const { seen, outcome: finish } = recordExchange(deps, intent, entry, settle);
 
   // the guest went away: stop the upstream too (before its answer; after it, the pipeline does)
   const abort = new EventEmitter();

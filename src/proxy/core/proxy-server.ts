@@ -12,6 +12,8 @@ export interface ProxyServerOptions {
   /** absolute-form and every other request target: the forward proxy */
   forward: (req: IncomingMessage, res: ServerResponse) => void;
   connect: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** requests with `Connection: upgrade` (WebSocket handshakes) */
+  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 /**
@@ -35,5 +37,6 @@ export function createProxyServer(options: ProxyServerOptions): Server {
   server.setTimeout(0);
   server.keepAliveTimeout = 65_000;
   server.on('connect', options.connect);
+  server.on('upgrade', options.upgrade);
   return server;
 }

@@ -5,25 +5,16 @@ import type { LlmUsage, RequestIntent } from '../../audit/sink.js';
 import { readAsk } from '../../budget/index.js';
 import type { Service } from '../../catalogue/service.js';
 import { AirlockError } from '../../errors.js';
-import { evaluate } from '../../policy/index.js';
 import type { ProxyContext } from '../core/context.js';
 import type { UpstreamAnswer } from '../core/exchange.js';
 import { runExchange, type SettleUsage } from '../core/exchange.js';
-import { forwardableRequestHeaders, forwardableResponseHeaders, headerPairs } from '../core/headers.js';
+import { forwardableResponseHeaders } from '../core/headers.js';
 import { createHttpLeg } from '../core/http-leg.js';
-import { formatQuery, parseQuery, splitTarget } from '../core/query.js';
 import type { ReplyPort } from '../core/reply-port.js';
 import type { UsageReader } from '../types.js';
-import {
-  credentialHeaderNames,
-  findCredentialProblem,
-  injectCredential,
-  withoutCredentialParams,
-} from './credentials.js';
 import { createBudgetMeter, peekBody, type BudgetMeter, type PeekedBody } from './budget-meter.js';
 import { createBodyDecoder } from './decode-body.js';
-import { createSecretScrubber } from './scrubber.js';
-import { sandboxSecretForms } from './secret-forms.js';
+import { checkServiceRequest, serviceTable, upstreamRequestParts } from './service-request.js';
 
 export const REVERSE_PREFIX = '/proxy/';
 
@@ -62,11 +53,9 @@ function hasNoBody(method: string, status: number): boolean {
  * cannot hide an echo) and every form of every secret in it becomes its placeholder form.
  */
 export function createReverseRoute(ctx: ProxyContext) {
-  const { deps, policy, refusals } = ctx;
-  const services = new Map(deps.services.map((s) => [s.name, s]));
+  const { deps, refusals } = ctx;
   // parsed once per sandbox, not per request
-  const upstreams = new Map(deps.services.map((s) => [s.name, new URL(s.upstream)]));
-  const scrubber = createSecretScrubber(sandboxSecretForms(deps.services, deps.credentials));
+  const { upstreams, scrubber } = serviceTable(deps);
   const budget = deps.budget;
   // an LLM call no budget covers still counts toward the sandbox's spend (one function per sandbox)
   const spendOnly: SettleUsage | undefined = budget
@@ -121,53 +110,12 @@ export function createReverseRoute(ctx: ProxyContext) {
 
   async function serve(port: ReplyPort, req: IncomingMessage): Promise<void> {
     const startedAt = Date.now();
-    const method = req.method ?? 'GET';
     const url = req.url ?? '';
-    const target = parseReverseTarget(url) ?? { service: '', rawTarget: url.slice(REVERSE_PREFIX.length) };
-    const base: Omit<RequestIntent, 'sandboxId'> = {
-      method,
-      host: '',
-      path: splitTarget(target.rawTarget)[0],
-      startedAt,
-    };
-    if (!refusals.admit(port, base)) return;
-
-    const decision = evaluate(policy, {
-      kind: 'service',
-      service: target.service,
-      method,
-      target: target.rawTarget,
-    });
-    const service = services.get(target.service);
-    const credential = deps.credentials[target.service];
-    if (service) {
-      // denials name the credential too: "what was tried with GITHUB_TOKEN" includes the refusals
-      base.service = service.name;
-      base.host = upstreams.get(service.name)!.host;
-      if (credential) base.credential = credential.envVar;
-    }
-    if (!decision.allow)
-      return refusals.refuse(port, new AirlockError(decision.code, decision.message), base);
-    if (!service) {
-      const error = new AirlockError(
-        'AIRLOCK_ERR_INTERNAL',
-        `the policy grants "${target.service}" but the proxy has no upstream for it`,
-      );
-      return refusals.refuse(port, error, base);
-    }
-    const upstream = upstreams.get(service.name)!;
-    const [path, rawQuery] = splitTarget(decision.target);
-    base.path = path;
-
-    const guestHeaders = headerPairs(req.rawHeaders);
-    const guestQuery = parseQuery(rawQuery);
-    const problem = findCredentialProblem(service, credential?.placeholder ?? '', guestHeaders, guestQuery);
-    if (problem) {
-      const message =
-        `the ${problem.found} "${problem.name}" holds a credential that is not this sandbox's placeholder for ${service.name}; ` +
-        `use the value of ${credential?.envVar ?? service.envVar} from the environment, or send none`;
-      return refusals.refuse(port, new AirlockError('AIRLOCK_ERR_WRONG_CREDENTIAL', message), base);
-    }
+    const route = parseReverseTarget(url) ?? { service: '', rawTarget: url.slice(REVERSE_PREFIX.length) };
+    const checked = checkServiceRequest(ctx, port, req, route, startedAt);
+    if (!checked) return;
+    const { service, credential, upstream, base, path } = checked;
+    const method = base.method;
 
     // a budgeted LLM call holds what it may use before it goes out, or is refused
     let meter: BudgetMeter | undefined;
@@ -190,22 +138,16 @@ export function createReverseRoute(ctx: ProxyContext) {
       if (peeked) exchangePort = { ...port, body: peeked.body };
     }
 
-    let headers = forwardableRequestHeaders(guestHeaders, credentialHeaderNames(service));
-    let query = withoutCredentialParams(service, guestQuery);
-    const auditQuery = formatQuery(query); // before injection: never holds the real key
-    if (credential) ({ headers, query } = injectCredential(service, credential.secret, headers, query));
+    const { headers, search, auditQuery } = upstreamRequestParts(checked);
     // identity, so the scrubber sees the bytes an echoed secret would be in
     headers.push(['host', upstream.host], ['accept-encoding', 'identity']);
 
     const intent: RequestIntent = { sandboxId: deps.sandboxId, ...base };
     if (auditQuery) intent.query = auditQuery;
-    const finalQuery = formatQuery(query);
-    // forward the target exactly as checked: `/a?` keeps its (empty) query marker
-    const querySuffix = finalQuery || decision.target.includes('?') ? `?${finalQuery}` : '';
     const leg = createHttpLeg({
       dispatcher: ctx.serviceDispatcher,
       origin: upstream.origin,
-      path: `${upstream.pathname.replace(/\/$/, '')}${path}${querySuffix}`,
+      path: `${upstream.pathname.replace(/\/$/, '')}${path}${search}`,
       method,
       headers,
       host: upstream.host,

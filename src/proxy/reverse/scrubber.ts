@@ -222,6 +222,8 @@ export interface SecretScrubber {
    * passes as soon as it arrives.
    */
   stream(): Transform;
+  /** one whole message (a WebSocket text message): every form replaced; returns `message` itself when none is in it */
+  bytes(message: Buffer): Buffer;
   /** a header name (compared case-insensitively: names arrive lowercased) */
   name(name: string): string;
   /** a header value, or each value of a repeated header */
@@ -254,6 +256,11 @@ export function createSecretScrubber(replacements: readonly SecretReplacement[])
           callback(null, values.empty ? undefined : scrub(Buffer.alloc(0), true));
         },
       });
+    },
+    bytes(message) {
+      if (values.empty) return message;
+      const { parts } = values.scan(message, true);
+      return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     },
     name: (name) => text(names, name.toLowerCase()),
     value: <T extends string | string[]>(value: T) =>

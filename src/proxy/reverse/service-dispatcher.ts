@@ -33,6 +33,21 @@ function secureContextFor(ca: readonly string[]): SecureContext {
   return context;
 }
 
+/** Where and how to open TLS to a service's upstream host outside undici (a WebSocket leg), as the Agent below does. */
+export function upstreamTlsTarget(
+  options: Pick<ServiceDispatcherOptions, 'resolve' | 'upstreamCa' | 'hostCa'>,
+  hostname: string,
+): { host: string; servername: string; secureContext: SecureContext } {
+  const resolve = options.resolve ?? {};
+  const pinned = Object.hasOwn(resolve, hostname) ? resolve[hostname] : undefined;
+  const extra = Object.hasOwn(options.hostCa ?? {}, hostname) ? options.hostCa![hostname]! : [];
+  return {
+    host: pinned ?? hostname,
+    servername: hostname,
+    secureContext: secureContextFor([...(options.upstreamCa ?? []), ...extra]),
+  };
+}
+
 /**
  * One undici Agent per proxy: it keeps a keep-alive pool per upstream origin. TLS is always
  * verified against the system CAs plus the configured ones (`ca` replaces Node's default
