@@ -258,3 +258,47 @@ async function steady(read: () => number): Promise<number> {
   }
   return last;
 }
+
+test('a session outlives the deadline for sending a whole request (timeouts.clientRequest)', async (t) => {
+  const bench = await startBench(t, {
+    services: ['openai'],
+    deps: { timeouts: { clientRequest: 300, clientHeaders: 300 } },
+  });
+  wsStandIn(bench.upstream, bench.cred('openai').secret);
+  const guest = await openGuest(t, wsUrl(bench, '/realtime'), {});
+  await new Promise((r) => setTimeout(r, 1000));
+  guest.send('still here');
+  assert.equal((await nextMessage(guest)).data.toString(), 'still here');
+});
+
+test(
+  'closing the proxy (the sandbox going away) ends open sessions at once, each on record',
+  { timeout: 10_000 },
+  async (t) => {
+    const bench = await startBench(t, { services: ['openai'] });
+    const standIn = wsStandIn(bench.upstream, bench.cred('openai').secret);
+    const guest = await openGuest(t, wsUrl(bench, '/realtime'), {});
+    const guestClosed = closed(guest);
+    const started = Date.now();
+    await bench.proxy.close();
+    assert.equal((await guestClosed).code, 1006, 'the guest connection was cut');
+    const [outcome] = await bench.audit.outcomesReached(1);
+    assert.equal(outcome?.status, 101);
+    await waitFor(() => standIn.sessions[0]!.readyState === standIn.sessions[0]!.CLOSED || undefined);
+    assert.ok(Date.now() - started < 2000, 'no close handshake was waited for');
+  },
+);
+
+test('an upstream whose certificate is not trusted gets no handshake: 502 airlock_upstream_tls, on record', async (t) => {
+  const bench = await startBench(t, { services: ['openai'], upstreamCa: [] });
+  const standIn = wsStandIn(bench.upstream, bench.cred('openai').secret);
+  const refused = await refusedHandshake(wsUrl(bench, '/realtime'), {});
+  assert.equal(refused.status, 502);
+  assert.equal((JSON.parse(refused.body) as ErrorBody).error.type, 'airlock_upstream_tls');
+  assert.equal(standIn.handshakes.length, 0);
+  const [outcome] = await bench.audit.outcomesReached(1);
+  assert.deepEqual(
+    [outcome?.decision, outcome?.status, outcome?.reason],
+    ['error', 502, 'airlock_upstream_tls'],
+  );
+});
