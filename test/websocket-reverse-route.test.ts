@@ -100,6 +100,9 @@ test('a WebSocket through the base URL: real key in the handshake, messages both
     'the echoed key is scrubbed',
   );
   assert.ok(!echoed.includes(cred.secret));
+  guest.send('split key?');
+  const split = (await nextMessage(guest)).data.toString();
+  assert.equal(split, echoed, 'a key cut between two frames of one message is scrubbed too');
 
   guest.close(1000, 'done');
   assert.equal((await closed(guest)).code, 1000);
@@ -120,8 +123,8 @@ test('a WebSocket through the base URL: real key in the handshake, messages both
   );
   assert.equal(outcome?.decision, 'allowed');
   assert.equal(outcome.status, 101);
-  assert.equal(outcome.bytesIn, 5 + binary.length + 4, 'message bytes the guest sent');
-  assert.equal(outcome.bytesOut, 5 + binary.length + echoed.length, 'message bytes the guest got');
+  assert.equal(outcome.bytesIn, 5 + binary.length + 4 + 10, 'message bytes the guest sent');
+  assert.equal(outcome.bytesOut, 5 + binary.length + 2 * echoed.length, 'message bytes the guest got');
   assert.ok(outcome.durationMs >= 0 && outcome.ttfbMs !== undefined);
   assert.ok(!bench.logs().includes(cred.secret), 'the key is in no log line');
 });
@@ -168,7 +171,9 @@ test('the audit intent is committed before the upstream handshake: no row, no ha
   bench.audit.failIntents(true);
   const refused = await refusedHandshake(wsUrl(bench, '/realtime'), {});
   assert.equal(refused.status, 503);
+  await new Promise((r) => setTimeout(r, 300)); // time for a connection that should not happen
   assert.equal(standIn.handshakes.length, 0);
+  assert.equal(bench.upstream.connections, 0, 'not even a connection was opened');
 });
 
 test('an upstream refusing the handshake: its answer reaches the guest as HTTP, scrubbed, and is audited', async (t) => {
