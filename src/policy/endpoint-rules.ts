@@ -7,14 +7,26 @@ import { SERVICE_NAME } from './path.js';
  * segments of any content (including a trailing slash), and every other segment is a literal
  * compared case-sensitively with the decoded request segment. A trailing `/` is significant.
  * The method is an exact, case-sensitive token; `*` means any of the standard methods.
+ * A glob may end in `?name=value[&name=value…]`: then each named query parameter must occur
+ * in the request exactly once (names compared without case when counting) with exactly that
+ * value after percent-decoding; other parameters may be present. Without it the query is
+ * not looked at (`…/info/refs?service=git-upload-pack` is git's fetch, not its push).
  */
 
 export type GlobSegment = { kind: 'literal'; value: string } | { kind: 'one' } | { kind: 'any' };
+
+/** A query parameter a rule requires: exactly one `name`, with exactly `value`. */
+export interface QueryCondition {
+  name: string;
+  value: string;
+}
 
 export interface EndpointRule {
   /** exact method token, or `*` for any standard method */
   method: string;
   segments: GlobSegment[];
+  /** query parameters the request must carry (empty = the query is not looked at) */
+  query: QueryCondition[];
   /** the rule as written, normalized to `METHOD /glob` */
   text: string;
   /** where the rule came from, for denial messages: `config endpoints.openai`, `--allow-endpoint` */
@@ -57,13 +69,43 @@ export function parseEndpointRule(text: string, source: string): RuleResult {
   return buildRule(m[1]!, m[2]!, source);
 }
 
-function buildRule(method: string, glob: string, source: string): RuleResult {
+/** characters allowed in a rule's query parameter name or value (unreserved only) */
+const QUERY_WORD = /^[A-Za-z0-9\-._~]+$/;
+
+function parseQueryConditions(
+  text: string,
+): { ok: true; query: QueryCondition[] } | { ok: false; reason: string } {
+  const query: QueryCondition[] = [];
+  for (const part of text.split('&')) {
+    const eq = part.indexOf('=');
+    const [name, value] = eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)];
+    if (!QUERY_WORD.test(name) || !QUERY_WORD.test(value)) {
+      return {
+        ok: false,
+        reason: `query "${part}" must be name=value, each made of letters, digits and - . _ ~`,
+      };
+    }
+    if (query.some((q) => q.name.toLowerCase() === name.toLowerCase())) {
+      return { ok: false, reason: `query parameter "${name}" is named twice` };
+    }
+    query.push({ name, value });
+  }
+  return { ok: true, query };
+}
+
+function buildRule(method: string, target: string, source: string): RuleResult {
   if (method !== '*' && !isMethodToken(method)) {
     return { ok: false, reason: `"${method}" is not an HTTP method token` };
   }
-  const g = parseGlob(glob);
+  const q = target.indexOf('?');
+  const g = parseGlob(q < 0 ? target : target.slice(0, q));
   if (!g.ok) return g;
-  return { ok: true, rule: { method, segments: g.segments, text: `${method} ${glob}`, source } };
+  const c = q < 0 ? { ok: true as const, query: [] } : parseQueryConditions(target.slice(q + 1));
+  if (!c.ok) return c;
+  return {
+    ok: true,
+    rule: { method, segments: g.segments, query: c.query, text: `${method} ${target}`, source },
+  };
 }
 
 export type FlagRuleResult =
@@ -114,8 +156,37 @@ export function globMatches(glob: readonly GlobSegment[], segments: readonly str
   return match(0, 0);
 }
 
-/** Does `rule` allow `method` on the decoded `segments`? */
-export function ruleMatches(rule: EndpointRule, method: string, segments: readonly string[]): boolean {
+function decodeQueryPart(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Does the raw query (after `?`, omitted = none) carry each condition exactly once, with its value? */
+export function queryMatches(conditions: readonly QueryCondition[], rawQuery: string | undefined): boolean {
+  if (conditions.length === 0) return true;
+  const parts = (rawQuery ?? '').split('&').map((part) => {
+    const eq = part.indexOf('=');
+    return eq < 0
+      ? { name: decodeQueryPart(part), value: '' }
+      : { name: decodeQueryPart(part.slice(0, eq)), value: decodeQueryPart(part.slice(eq + 1)) };
+  });
+  return conditions.every((c) => {
+    // an undecodable name could be this one: counted, so it can never match
+    const same = parts.filter((p) => p.name === undefined || p.name.toLowerCase() === c.name.toLowerCase());
+    return same.length === 1 && same[0]!.name === c.name && same[0]!.value === c.value;
+  });
+}
+
+/** Does `rule` allow `method` on the decoded `segments` with the raw `query` (omitted = none)? */
+export function ruleMatches(
+  rule: EndpointRule,
+  method: string,
+  segments: readonly string[],
+  query?: string,
+): boolean {
   const methodOk = rule.method === '*' ? isStandardMethod(method) : rule.method === method;
-  return methodOk && globMatches(rule.segments, segments);
+  return methodOk && globMatches(rule.segments, segments) && queryMatches(rule.query, query);
 }

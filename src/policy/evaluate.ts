@@ -102,12 +102,14 @@ function evaluateService(policy: SandboxPolicy, req: ServiceRequest): Decision<S
       `${method} ${t.path} refused for service "${req.service}": method ${method} is not a standard method and no endpoint rule names it (${policy.ruleSet})`,
     );
   }
-  const hit = granted.rules.find((r) => ruleMatches(r, method, t.segments));
+  const hit = granted.rules.find((r) => ruleMatches(r, method, t.segments, t.query));
   if (hit) return { allow: true, target: t.target, rule: hit.text };
   const sources = [...new Set(granted.rules.map((r) => r.source))].join(', ');
+  // a rule that looks at the query is refused with it shown (git's fetch vs push differ there)
+  const shown = granted.rules.some((r) => r.query.length > 0) ? t.target : t.path;
   return deny(
     'AIRLOCK_ERR_POLICY_DENIED',
-    `${method} ${t.path} refused for service "${req.service}": not in its endpoint rules (from ${sources}; ${policy.ruleSet}), which allow only ${granted.rules.map((r) => r.text).join(', ')}`,
+    `${method} ${shown} refused for service "${req.service}": not in its endpoint rules (from ${sources}; ${policy.ruleSet}), which allow only ${granted.rules.map((r) => r.text).join(', ')}`,
   );
 }
 

@@ -10,6 +10,7 @@ import type { ProxyContext } from '../core/context.js';
 import type { UpstreamAnswer } from '../core/exchange.js';
 import { runExchange, type SettleUsage } from '../core/exchange.js';
 import { forwardableRequestHeaders, forwardableResponseHeaders, headerPairs } from '../core/headers.js';
+import { forGitClient } from '../core/git-client.js';
 import { createHttpLeg } from '../core/http-leg.js';
 import { formatQuery, parseQuery, splitTarget } from '../core/query.js';
 import type { ReplyPort } from '../core/reply-port.js';
@@ -119,7 +120,8 @@ export function createReverseRoute(ctx: ProxyContext) {
     };
   }
 
-  async function serve(port: ReplyPort, req: IncomingMessage): Promise<void> {
+  async function serve(guestPort: ReplyPort, req: IncomingMessage): Promise<void> {
+    const port = forGitClient(guestPort, req.headers['user-agent']);
     const startedAt = Date.now();
     const method = req.method ?? 'GET';
     const url = req.url ?? '';
