@@ -6,7 +6,8 @@ import type { Service } from '../src/catalogue/service.js';
 import { AirlockError } from '../src/errors.js';
 import { guestVariables, reservedVariable } from '../src/proxy/index.js';
 import { builtin } from './helpers/proxy-bench.js';
-import { policyWith } from './helpers/policy.js';
+import { denial, forwardAllowed, policyWith } from './helpers/policy.js';
+import { evaluate } from '../src/policy/index.js';
 
 const GW = 'http://10.209.0.1:9090';
 
@@ -35,6 +36,12 @@ test('the GitHub credential grants github-git where the profiles allow github.co
   assert.deepEqual([...none.services.keys()], ['github', 'github-git']);
   assert.equal(none.services.get('github-git')?.credential, 'GITHUB_TOKEN');
   assert.equal(none.credentialHosts.get('github.com'), 'github-git');
+  // github.com holds the credential now: not reachable around the proxy's git route
+  const github = policyWith({ profiles: ['github'], credentials: ['GITHUB_TOKEN'] });
+  assert.equal(forwardAllowed(github, 'codeload.github.com'), true, 'control: other GitHub hosts');
+  const connect = denial(evaluate(github, { kind: 'forward', method: 'CONNECT', target: 'github.com:443' }));
+  assert.equal(connect.code, 'AIRLOCK_ERR_USE_BASE_URL');
+  assert.match(connect.message, /\/proxy\/github-git\//);
   const apiOnly = policyWith({
     profiles: ['api'],
     customProfiles: { api: { hosts: ['api.github.com'] } },

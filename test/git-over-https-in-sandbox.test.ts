@@ -41,7 +41,7 @@ interface AuditRow {
   credential: string | null;
 }
 
-async function runGit(t: TestContext, allowEndpoints: string[]) {
+async function runGit(t: TestContext, flags: string[]) {
   const token = canarySecret('github');
   const ca = createTestCa(t);
   const upstream = await createGitUpstream(t, ca, token);
@@ -54,7 +54,7 @@ async function runGit(t: TestContext, allowEndpoints: string[]) {
   t.after(() => rmSync(work, { recursive: true, force: true }));
   const run = await runCli(
     ['run', '--config', config, '--cred', 'GITHUB_TOKEN', '--workdir', work,
-     ...allowEndpoints.flatMap((e) => ['--allow-endpoint', e]), '--', 'sh', '-c', GUEST_SCRIPT],
+     ...flags, '--', 'sh', '-c', GUEST_SCRIPT],
     { AIRLOCK_HOME: home, GITHUB_TOKEN: token },
   ); // prettier-ignore
   assert.equal(run.status, 0, run.stderr);
@@ -115,10 +115,17 @@ test(
   'git over HTTPS in a sandbox: fetch-only endpoint rules let clone through and refuse push with a 403 git shows',
   { skip: needsRoot },
   async (t) => {
+    // with --profile github the guest also has HTTP(S)_PROXY: git must still go straight to
+    // its route (NO_PROXY names the gateway), not through the forward proxy
     const { run, rows, upstream } = await runGit(t, [
+      '--profile',
+      'github',
+      '--allow-endpoint',
       'github-git:GET:/*/*/info/refs?service=git-upload-pack',
+      '--allow-endpoint',
       'github-git:POST:/*/*/git-upload-pack',
     ]);
+    assert.match(run.stdout, /^HTTPS_PROXY=http:\/\/[\d.]+:\d+$/m, 'control: the forward proxy is on');
     assert.match(run.stdout, /^clone-ok$/m, run.stdout);
     assert.match(run.stdout, /^push-failed$/m, run.stdout);
     // git prints a text/plain refusal as `remote:` lines before its own error
