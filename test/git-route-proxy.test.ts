@@ -31,6 +31,7 @@ test('the github-git route sends the token to github.com as Basic x-access-token
   }
   assert.equal(bench.audit.intents.at(-1)?.credential, 'GITHUB_TOKEN');
   assert.equal(bench.audit.intents.at(-1)?.path, '/acme/widgets.git/info/refs');
+  assert.equal(bench.audit.intents.at(-1)?.query, 'service=git-upload-pack');
 });
 
 test('a refusal to git is text/plain, so git prints it as "remote:" lines; other clients get JSON', async (t) => {
