@@ -120,9 +120,9 @@ export function createReverseRoute(ctx: ProxyContext) {
     };
   }
 
-  async function serve(guestPort: ReplyPort, req: IncomingMessage): Promise<void> {
-    const port = forGitClient(guestPort, req.headers['user-agent']);
+  async function serve(port: ReplyPort, req: IncomingMessage): Promise<void> {
     const startedAt = Date.now();
+    port = forGitClient(port, req.headers['user-agent']); // git shows only text/plain refusals
     const method = req.method ?? 'GET';
     const url = req.url ?? '';
     const target = parseReverseTarget(url) ?? { service: '', rawTarget: url.slice(REVERSE_PREFIX.length) };
