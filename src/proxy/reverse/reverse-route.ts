@@ -8,7 +8,7 @@ import { AirlockError } from '../../errors.js';
 import { evaluate } from '../../policy/index.js';
 import type { ProxyContext } from '../core/context.js';
 import type { UpstreamAnswer } from '../core/exchange.js';
-import { runExchange, type SettleUsage } from '../core/exchange.js';
+import { runExchange, SMALL_BODY_BYTES, type SettleUsage } from '../core/exchange.js';
 import { forwardableRequestHeaders, forwardableResponseHeaders, headerPairs } from '../core/headers.js';
 import { createHttpLeg } from '../core/http-leg.js';
 import { formatQuery, parseQuery, splitTarget } from '../core/query.js';
@@ -110,12 +110,15 @@ export function createReverseRoute(ctx: ProxyContext) {
     const through = [...(decoders ?? []), scrubber.stream()];
     if (meter) meter.upstream = response.body;
     if (usage) through.push(meter ? meter.stream(usage) : usageTap(usage));
+    const length = Number(response.headers['content-length'] ?? NaN);
     return {
       status: response.statusCode,
       headers,
       body: response.body,
       through,
       usage: () => usage?.end(),
+      // a compressed body's decoded length is unknown: only identity bodies are held whole
+      small: !decoders && !hasNoBody(method, response.statusCode) && length <= SMALL_BODY_BYTES,
     };
   }
 
