@@ -1,8 +1,6 @@
 import { AirlockError } from '../errors.js';
 import { formatWindow, parseWindow } from '../policy/rate.js';
 
-export { formatWindow };
-
 /** What a budget counts: LLM tokens (in, out, or both), their estimated cost in USD, or requests. */
 export type BudgetKind = 'tokens' | 'input' | 'output' | 'usd' | 'requests';
 
@@ -27,9 +25,9 @@ const SCALE: Record<string, number> = { '': 1, k: 1e3, m: 1e6 };
 
 /**
  * Parses `[CREDENTIAL:]KIND=AMOUNT[/WINDOW]`: `tokens=200k/1h`, `usd=5/day`,
- * `OPENAI_API_KEY:output=1m/1d`, `input=50000`, `requests=600/1h`. Token amounts take `k` and `m`; a window is a
- * duration (`30m`, `1h`, `1d`) or `minute`, `hour`, `day`, `week`. `what` names the source in
- * errors (`--budget`, `budgets[0]`).
+ * `OPENAI_API_KEY:output=1m/1d`, `input=50000`, `requests=600/1h`. Token and request amounts
+ * take `k` and `m`; a window is a duration (`30m`, `1h`, `1d`) or `minute`, `hour`, `day`,
+ * `week`. `what` names the source in errors (`--budget`, `budgets[0]`).
  */
 export function parseBudget(value: string, what: string): BudgetRule {
   const bad = (why: string) =>

@@ -1,4 +1,4 @@
-/** Token, cost and request budgets per sandbox (endpoint rules' rates among them): rules, prices, and the ledger the proxy reserves against. */
+/** Token, cost and request budgets per sandbox: rules, endpoint rates, prices, and the ledger. */
 export { formatBudget, isBudget, parseBudget, type BudgetKind, type BudgetRule } from './budget-rule.js';
 export {
   createBudgetLedger,

@@ -201,11 +201,12 @@ export function createBudgetLedger(options: BudgetLedgerOptions): BudgetLedger {
       t.rule.windowMs === undefined
         ? ''
         : `; it starts afresh at ${new Date(t.windowStart + t.rule.windowMs).toISOString()}`;
-    const status = `${unit(t.used)} of ${unit(t.rule.limit)} used, ${unit(t.reserved)} held by calls in flight`;
+    const held = `${unit(t.reserved)} held by calls in flight`;
     if (t.rule.kind === 'requests') {
       const what = t.rule.endpoint ? 'the request rate' : 'the request budget';
-      return `${what} ${formatBudget(t.rule)} is used up (${status.replace(' used', ' requests made')})${reset}`;
+      return `${what} ${formatBudget(t.rule)} is used up (${t.used} of ${t.rule.limit} requests made, ${held})${reset}`;
     }
+    const status = `${unit(t.used)} of ${unit(t.rule.limit)} used, ${held}`;
     return left(t) <= 0
       ? `the budget ${formatBudget(t.rule)} is used up (${status})${reset}`
       : `the budget ${formatBudget(t.rule)} cannot cover this call: it may use ${unit(need)} (${asked}), ${unit(left(t))} remain (${status})${reset}`;

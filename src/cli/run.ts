@@ -54,9 +54,8 @@ Flags:
                       requests a rule matches: 'openai:POST:/v1/chat/* 60/1m'
   --budget [CRED:]KIND=AMOUNT[/WINDOW]
                       a token, cost or request budget (repeatable): tokens, input, output,
-                      usd or requests,
-                      e.g. tokens=200k/1h, usd=5/day, OPENAI_API_KEY:output=50k; past it
-                      calls get 429 (see docs/budgets.md). With --name, a later run of
+                      usd or requests, e.g. tokens=200k/1h, usd=5/day, requests=600/1h,
+                      OPENAI_API_KEY:output=50k; past it calls get 429 (docs/budgets.md). With --name, a later run of
                       the same name carries on with what the earlier ones used
   --learn             record what CMD does for \`airlock learn\`: endpoint rules are not
                       enforced (the profiles' hosts are); see docs/learn.md

@@ -1,6 +1,6 @@
 import { isMethodToken, isStandardMethod } from './method.js';
 import { SERVICE_NAME } from './path.js';
-import { formatRate, parseRate, type RequestRate } from './rate.js';
+import { parseRate, type RequestRate } from './rate.js';
 
 /**
  * Endpoint rules, pure: `METHOD /path-glob`, e.g. `POST /v1/chat/completions` or
@@ -79,11 +79,6 @@ function buildRule(method: string, glob: string, rateText: string | undefined, s
     rule.rate = r.rate;
   }
   return { ok: true, rule };
-}
-
-/** The rule as written, rate included: `POST /v1/chat/* 60/1m`. */
-export function formatEndpointRule(rule: EndpointRule): string {
-  return rule.rate ? `${rule.text} ${formatRate(rule.rate)}` : rule.text;
 }
 
 export type FlagRuleResult =

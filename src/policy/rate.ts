@@ -16,7 +16,7 @@ const WINDOW_WORDS: Record<string, number> = {
 };
 
 /** Window units, largest last (formatWindow walks them from the largest). */
-export const WINDOW_UNITS: Readonly<Record<string, number>> = {
+const WINDOW_UNITS: Readonly<Record<string, number>> = {
   s: 1000,
   m: 60_000,
   h: 3_600_000,
@@ -53,9 +53,4 @@ export function parseRate(text: string): { ok: true; rate: RequestRate } | { ok:
       reason: `rate "${text}": window "${m[3]}": expected 30s, 1m, 1h, 1d, minute, hour, day or week`,
     };
   return { ok: true, rate: { limit, windowMs } };
-}
-
-/** The rate as written: `60/1m`. */
-export function formatRate(rate: RequestRate): string {
-  return `${rate.limit}/${formatWindow(rate.windowMs)}`;
 }
