@@ -45,6 +45,8 @@ export interface ServicePolicy {
   credential: string;
   /** the union of every rule for this service (empty = every endpoint allowed) */
   rules: EndpointRule[];
+  /** whether a rule carries a request rate */
+  rated: boolean;
 }
 
 /** One sandbox's composed, immutable policy: what `evaluate` decides against. */
@@ -207,7 +209,7 @@ export function createSandboxPolicy(options: SandboxPolicyOptions): SandboxPolic
       );
     }
     const rules = options.learn ? [] : acc.rules.filter((r) => r.service === service.name).map((r) => r.rule);
-    services.set(service.name, { service, credential, rules });
+    services.set(service.name, { service, credential, rules, rated: rules.some((r) => r.rate) });
     for (const h of service.hosts) credentialHosts.set(h.toLowerCase(), service.name);
   }
   // with no profile, a sandbox reaches exactly its credentials' services
