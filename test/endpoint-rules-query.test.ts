@@ -57,7 +57,7 @@ test('query conditions in rule text: letters, digits and - . _ ~ only, each name
     ['GET /a?service=', /name=value/],
     ['GET /a?=x', /name=value/],
     ['GET /a?s=a%20b', /name=value/],
-    ['GET /a?s=a b', /METHOD \/path/],
+    ['GET /a?s=a b', /COUNT\/WINDOW/], // a space starts the rule's rate
     ['GET /a?s=1&S=2', /named twice/],
     ['GET /a/*x?s=1', /whole segment/],
   ] as const) {
@@ -71,6 +71,10 @@ test('query conditions in rule text: letters, digits and - . _ ~ only, each name
     { name: 'x', value: '1' },
     { name: 'y', value: '2' },
   ]);
+  const rated = parseEndpointRule(`${FETCH} 60/1m`, 'test');
+  assert.ok(rated.ok, 'a query condition and a rate together');
+  assert.deepEqual(rated.rule.query, [{ name: 'service', value: 'git-upload-pack' }]);
+  assert.ok(rated.rule.rate);
   const flag = parseEndpointFlag(`github-git:GET:/*/*/info/refs?service=git-upload-pack`);
   assert.ok(flag.ok);
   assert.equal(flag.service, 'github-git');

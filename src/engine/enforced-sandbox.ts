@@ -3,6 +3,7 @@ import type { AuditService } from '../audit/threaded-writer.js';
 import { createUsageTap } from '../audit/usage.js';
 import {
   createBudgetLedger,
+  endpointRates,
   parseBudget,
   priceTable,
   type BudgetLedger,
@@ -263,7 +264,7 @@ export async function createEnforcedSandbox(
     const budget = createBudgetLedger({
       owner,
       sandboxId: sandbox.id,
-      rules: budgetRules,
+      rules: [...budgetRules, ...endpointRates(policy)],
       prices: priceTable(config.prices),
       saved: new BudgetRecords(state.db).load(owner),
       persist: (rows) => audit.saveBudgets(rows),
@@ -353,7 +354,10 @@ export async function createEnforcedSandbox(
           apply() {
             ({ services, credentials } = grant(catalogue, nextPolicy, nextSecrets, credentials));
             opened.proxy.update({ policy: nextPolicy, services, credentials });
-            budget.setRules(rules, new BudgetRecords(state.db).load(owner));
+            budget.setRules(
+              [...rules, ...endpointRates(nextPolicy)],
+              new BudgetRecords(state.db).load(owner),
+            );
             opened.sandbox.setGuestVariables(guestVariables(services, credentials, proxyUrl));
             current = { spec: next, policy: nextPolicy, secrets: nextSecrets };
           },

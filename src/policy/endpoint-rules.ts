@@ -1,12 +1,15 @@
 import { isMethodToken, isStandardMethod } from './method.js';
 import { SERVICE_NAME } from './path.js';
+import { parseRate, type RequestRate } from './rate.js';
 
 /**
  * Endpoint rules, pure: `METHOD /path-glob`, e.g. `POST /v1/chat/completions` or
  * `GET /v1/models/*`. In a glob, `*` is exactly one non-empty segment, `**` is zero or more
  * segments of any content (including a trailing slash), and every other segment is a literal
  * compared case-sensitively with the decoded request segment. A trailing `/` is significant.
- * The method is an exact, case-sensitive token; `*` means any of the standard methods.
+ * The method is an exact, case-sensitive token; `*` means any of the standard methods. A
+ * rule may end with a request rate, `POST /v1/chat/* 60/1m`: the requests it matches count
+ * toward at most that many per window (the budget ledger keeps the count).
  * A glob may end in `?name=value[&name=value…]`: then each named query parameter must occur
  * in the request exactly once (names compared without case when counting) with exactly that
  * value after percent-decoding; other parameters may be present. Without it the query is
@@ -27,8 +30,10 @@ export interface EndpointRule {
   segments: GlobSegment[];
   /** query parameters the request must carry (empty = the query is not looked at) */
   query: QueryCondition[];
-  /** the rule as written, normalized to `METHOD /glob` */
+  /** the rule as written, normalized to `METHOD /glob` (without its rate) */
   text: string;
+  /** at most this many matching requests per window (omitted = no rate) */
+  rate?: RequestRate;
   /** where the rule came from, for denial messages: `config endpoints.openai`, `--allow-endpoint` */
   source: string;
 }
@@ -62,11 +67,15 @@ function parseGlob(glob: string): { ok: true; segments: GlobSegment[] } | { ok: 
   return { ok: true, segments };
 }
 
-/** Parses `METHOD /path-glob` (single space-separated, as in config and profiles). */
+/** Parses `METHOD /path-glob [COUNT/WINDOW]` (space-separated, as in config and profiles). */
 export function parseEndpointRule(text: string, source: string): RuleResult {
-  const m = /^(\S+) +(\S+)$/.exec(text.trim());
-  if (!m) return { ok: false, reason: `"${text}" is not "METHOD /path", e.g. "POST /v1/chat/completions"` };
-  return buildRule(m[1]!, m[2]!, source);
+  const m = /^(\S+) +(\S+)(?: +(\S+))?$/.exec(text.trim());
+  if (!m)
+    return {
+      ok: false,
+      reason: `"${text}" is not "METHOD /path [RATE]", e.g. "POST /v1/chat/completions" or "POST /v1/chat/* 60/1m"`,
+    };
+  return buildRule(m[1]!, m[2]!, m[3], source);
 }
 
 /** characters allowed in a rule's query parameter name or value (unreserved only) */
@@ -93,7 +102,7 @@ function parseQueryConditions(
   return { ok: true, query };
 }
 
-function buildRule(method: string, target: string, source: string): RuleResult {
+function buildRule(method: string, target: string, rateText: string | undefined, source: string): RuleResult {
   if (method !== '*' && !isMethodToken(method)) {
     return { ok: false, reason: `"${method}" is not an HTTP method token` };
   }
@@ -102,29 +111,43 @@ function buildRule(method: string, target: string, source: string): RuleResult {
   if (!g.ok) return g;
   const c = q < 0 ? { ok: true as const, query: [] } : parseQueryConditions(target.slice(q + 1));
   if (!c.ok) return c;
-  return {
-    ok: true,
-    rule: { method, segments: g.segments, query: c.query, text: `${method} ${target}`, source },
+  const rule: EndpointRule = {
+    method,
+    segments: g.segments,
+    query: c.query,
+    text: `${method} ${target}`,
+    source,
   };
+  if (rateText !== undefined) {
+    const r = parseRate(rateText);
+    if (!r.ok) return r;
+    rule.rate = r.rate;
+  }
+  return { ok: true, rule };
 }
 
 export type FlagRuleResult =
   { ok: true; service: string; rule: EndpointRule } | { ok: false; reason: string };
 
-/** Parses the flag form `service:METHOD:/path-glob` (`openai:POST:/v1/chat/completions`). */
+/**
+ * Parses the flag form `service:METHOD:/path-glob[ COUNT/WINDOW]`
+ * (`openai:POST:/v1/chat/completions`, `openai:POST:/v1/chat/* 60/1m`).
+ */
 export function parseEndpointFlag(text: string, source = '--allow-endpoint'): FlagRuleResult {
   const first = text.indexOf(':');
   const second = first < 0 ? -1 : text.indexOf(':', first + 1);
   if (first < 0 || second < 0) {
     return {
       ok: false,
-      reason: `${source} "${text}" is not SERVICE:METHOD:/path, e.g. openai:POST:/v1/chat/completions`,
+      reason: `${source} "${text}" is not SERVICE:METHOD:/path[ RATE], e.g. openai:POST:/v1/chat/completions or "openai:POST:/v1/chat/* 60/1m"`,
     };
   }
   const service = text.slice(0, first);
   if (!SERVICE_NAME.test(service))
     return { ok: false, reason: `${source} "${text}": "${service}" is not a service name` };
-  const r = buildRule(text.slice(first + 1, second), text.slice(second + 1), source);
+  const [glob = '', rate, ...extra] = text.slice(second + 1).split(/ +/);
+  if (extra.length > 0) return { ok: false, reason: `${source} "${text}": more than a path and a rate` };
+  const r = buildRule(text.slice(first + 1, second), glob, rate, source);
   return r.ok
     ? { ok: true, service, rule: r.rule }
     : { ok: false, reason: `${source} "${text}": ${r.reason}` };

@@ -45,6 +45,8 @@ export interface ServicePolicy {
   credential: string;
   /** the union of every rule for this service (empty = every endpoint allowed) */
   rules: EndpointRule[];
+  /** whether a rule carries a request rate */
+  rated: boolean;
 }
 
 /** One sandbox's composed, immutable policy: what `evaluate` decides against. */
@@ -211,7 +213,7 @@ export function createSandboxPolicy(options: SandboxPolicyOptions): SandboxPolic
     // a companion (github-git) comes with the credential where the profiles allow its upstream
     for (const s of [service, ...catalogue.companions(service.name).filter(allows)]) {
       const rules = options.learn ? [] : acc.rules.filter((r) => r.service === s.name).map((r) => r.rule);
-      services.set(s.name, { service: s, credential, rules });
+      services.set(s.name, { service: s, credential, rules, rated: rules.some((r) => r.rate) });
       for (const h of s.hosts) credentialHosts.set(h.toLowerCase(), s.name);
     }
   }
