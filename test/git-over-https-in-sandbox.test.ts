@@ -22,6 +22,7 @@ git -c user.name=guest -c user.email=guest@example.com commit -q -m "from the gu
 if git push origin main 2>&1; then echo "push-ok"; else echo "push-failed"; fi
 git config --list --show-origin 2>&1
 env
+cp -r "$HOME" ../guest-home && echo "home-copied"
 `;
 
 /** Every file under `dir`, read as text (the canary must be in none of them). */
@@ -58,6 +59,7 @@ async function runGit(t: TestContext, flags: string[]) {
     { AIRLOCK_HOME: home, GITHUB_TOKEN: token },
   ); // prettier-ignore
   assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^home-copied$/m, 'control: the guest HOME is among the files checked');
   const audit = await runCli(['audit', '--json'], { AIRLOCK_HOME: home });
   assert.equal(audit.status, 0, audit.stderr);
   const rows = audit.stdout
