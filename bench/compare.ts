@@ -271,7 +271,7 @@ try {
     cleanups.push(() => rmSync(runHome, { recursive: true, force: true }));
     const created = await createTeardown(airlock.FULL.engine, 11);
     startup = {
-      helpMs: helpWallMs(bin, 11),
+      ...helpWallMs(bin, 11),
       runTrueMs: runTrueWallMs(bin, 5, runHome, opts.pool),
       createTeardownMs: created.ms,
       createTeardownProcesses: created.processes,

@@ -3,9 +3,10 @@
 // ~250 small modules, which is most of a command's start-up time. The library (dist/index.js,
 // from tsc) stays unbundled. better-sqlite3 stays outside: it is a native module.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 
 const outdir = 'dist/bin';
+rmSync(outdir, { recursive: true, force: true }); // chunks of an earlier build must not ship
 await build({
   entryPoints: { airlock: 'src/cli/bin.ts', 'audit-worker': 'src/audit/audit-worker.ts' },
   outdir,

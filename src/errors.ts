@@ -127,7 +127,8 @@ export const ERRORS = {
   },
   AIRLOCK_ERR_BUDGET_EXHAUSTED: {
     status: 429,
-    meaning: "the sandbox's token or cost budget cannot cover the call, or a stream ran past it and was cut",
+    meaning:
+      "the sandbox's token, cost or request budget (or an endpoint rule's rate) cannot cover the call, or a stream ran past it and was cut",
   },
   AIRLOCK_ERR_AUDIT_WRITE: {
     status: 503,

@@ -49,3 +49,24 @@ test('intents that arrive within one tick share one transaction', async (t) => {
   );
   await writer.close();
 });
+
+test('outcomes wait a moment for the next intent, so one fsync records both', async (t) => {
+  const { db } = openTempDb(t);
+  const batches: BatchStats[] = [];
+  const writer = createAuditWriter({ db, onCommit: (b) => batches.push(b), lateWriteDelayMs: 1_000 });
+  const first = await writer.intent(anIntent({ path: '/first' }));
+  first.finish(anOutcome());
+  writer.denied({ ...anIntent(), status: 403, reason: 'no' });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(batches.length, 1, 'the outcome and the denial have not forced a commit of their own');
+  await writer.intent(anIntent({ path: '/second' }));
+  assert.deepEqual(batches[1], { intents: 1, outcomes: 1, denials: 1 });
+
+  // with nothing to ride along with, an outcome is committed after the delay all the same
+  const quick = createAuditWriter({ db, onCommit: (b) => batches.push(b), lateWriteDelayMs: 10 });
+  (await quick.intent(anIntent({ path: '/third' }))).finish(anOutcome());
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.deepEqual(batches.at(-1), { intents: 0, outcomes: 1, denials: 0 });
+  await writer.close();
+  await quick.close();
+});

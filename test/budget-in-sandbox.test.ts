@@ -5,7 +5,7 @@ import { runCli } from './helpers/cli.js';
 import { fakeChat } from './helpers/fake-llm.js';
 import { bundleForGuest } from './helpers/guest-bundle.js';
 import { canarySecret } from './helpers/proxy-bench.js';
-import { needsRoot, shareFlags } from './helpers/sandbox-bench.js';
+import { needsRoot, openaiRunArgs } from './helpers/sandbox-bench.js';
 import { sandboxUpstream } from './helpers/sandbox-upstream.js';
 
 interface CallResult {
@@ -27,22 +27,7 @@ test(
     const env = { OPENAI_API_KEY: canarySecret('openai'), AIRLOCK_HOME: home };
     const run = async (name: string, budget: string, mode: string) => {
       const r = await runCli(
-        [
-          'run',
-          ...shareFlags(),
-          '--config',
-          config,
-          '--cred',
-          'OPENAI_API_KEY',
-          '--name',
-          name,
-          '--budget',
-          budget,
-          '--',
-          'node',
-          agent,
-          mode,
-        ],
+        openaiRunArgs(['--config', config, '--name', name, '--budget', budget], ['node', agent, mode]),
         env,
       );
       assert.equal(r.status, 0, r.stderr + r.stdout);

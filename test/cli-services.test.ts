@@ -33,6 +33,11 @@ test('airlock services --json: variables, aliases, hosts, carrier, base-URL vari
   assert.deepEqual(corp.aliases, ['CORP_KEY']);
   assert.deepEqual(corp.hosts, ['api.corp.example.com']);
   assert.equal(corp.carrier, 'query ?api_key={secret}');
+  assert.deepEqual(corp.gitUrls, []);
+  const git = rows.find((r) => r.name === 'github-git')!;
+  assert.equal(git.credentialOf, 'github');
+  assert.equal(git.carrier, 'HTTP Basic (user x-access-token)');
+  assert.deepEqual(git.gitUrls, ['https://github.com/', 'git@github.com:', 'ssh://git@github.com/']);
   assert.ok(!cap.stdout().includes('sk-canary'));
 });
 
@@ -43,6 +48,10 @@ test('airlock services prints a table and never a secret or its source', async (
   const text = cap.stdout();
   assert.match(text, /^openai +OpenAI \[llm\]$/m);
   assert.match(text, /credential: GITHUB_TOKEN, GH_TOKEN/);
+  assert.match(
+    text,
+    /credential: GITHUB_TOKEN, GH_TOKEN \(that of github\)\n.*\n.*\n.*\n +git: +https:\/\/github\.com\/, /,
+  );
   assert.match(text, /OPENAI_BASE_URL=…\/proxy\/openai\/v1/);
   assert.match(text, /^corp +corp \(config\)$/m);
   assert.ok(!text.includes('sk-canary'));

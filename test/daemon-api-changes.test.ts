@@ -2,16 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfig } from '../src/config/load-config.js';
 import { changeSpec, createSpec } from '../src/daemon/api-policy.js';
+import { errorCodeOf as code } from './helpers/error-code.js';
 
 const loaded = parseConfig({ credentials: { OPENAI_API_KEY: 'env:ROOTS_OPENAI_KEY' } });
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-    return 'accepted';
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-};
 
 test('a live change from a caller has the limits of a create: no secret source, config credentials by name', () => {
   for (const cred of ['OPENAI_API_KEY=file:/etc/shadow', 'OPENAI_API_KEY=env:HOME', 'GITHUB_TOKEN']) {

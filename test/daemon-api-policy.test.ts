@@ -2,16 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfig } from '../src/config/load-config.js';
 import { createSpec, execSpec } from '../src/daemon/api-policy.js';
+import { errorCodeOf as code } from './helpers/error-code.js';
 
 const loaded = parseConfig({ credentials: { OPENAI_API_KEY: 'env:ROOTS_OPENAI_KEY' } });
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-    return 'accepted';
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-};
 const header = (spec: unknown) => Buffer.from(JSON.stringify(spec)).toString('base64url');
 
 test('a caller never names a secret source of the daemon', () => {

@@ -16,12 +16,15 @@ const SET: Record<string, string> = {
   AIRLOCK_PROXY_URL: GATEWAY,
 };
 
+/** The services with a credential of their own (a companion such as github-git is in the git table). */
+const OWNERS = BUILTIN_SERVICES.filter((s) => s.credentialOf === undefined);
+
 /** The rows of the "What airlock sets" table: service, credential variables, base-URL variable, value. */
 function tableRows(): string[][] {
   const section = doc.slice(doc.indexOf('## What airlock sets'), doc.indexOf('## Before you start'));
   return [...section.matchAll(/^\|(.+)\|$/gm)]
     .map((m) => m[1]!.split('|').map((c) => c.trim()))
-    .filter((cells) => BUILTIN_SERVICES.some((s) => s.name === cells[0]));
+    .filter((cells) => OWNERS.some((s) => s.name === cells[0]));
 }
 const names = (cell: string) => [...cell.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]!);
 
@@ -29,7 +32,7 @@ test('docs/agents.md lists the variables airlock sets for every built-in service
   const rows = tableRows();
   assert.deepEqual(
     rows.map((r) => r[0]),
-    BUILTIN_SERVICES.map((s) => s.name),
+    OWNERS.map((s) => s.name),
   );
   for (const [service, creds, baseVar, value] of rows) {
     const s = BUILTIN_SERVICES.find((x) => x.name === service)!;

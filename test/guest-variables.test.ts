@@ -23,13 +23,14 @@ test('the guest gets placeholders under every name and base URLs the SDKs read',
     HUGGINGFACE_TOKEN: p('huggingface'),
     HF_TOKEN: p('huggingface'),
     HF_INFERENCE_ENDPOINT: 'http://10.209.0.1:9090/proxy/huggingface',
+    GIT_CONFIG_COUNT: '0', // always set: no other count can add git config
   });
   for (const c of Object.values(credentials)) assert.ok(!Object.values(env).includes(c.secret));
 });
 
 test('a service without a granted credential gets its base URL but no key variable', () => {
   const env = guestVariables([builtin('github')], {}, 'http://10.209.0.1:9090');
-  assert.deepEqual(env, { GITHUB_API_URL: 'http://10.209.0.1:9090/proxy/github' });
+  assert.deepEqual(env, { GITHUB_API_URL: 'http://10.209.0.1:9090/proxy/github', GIT_CONFIG_COUNT: '0' });
 });
 
 test('placeholders keep the real key prefix SDKs check, and are unique', () => {

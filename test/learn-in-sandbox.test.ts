@@ -5,25 +5,19 @@ import { test } from 'node:test';
 import type { Proposal } from '../src/policy/index.js';
 import { runCli } from './helpers/cli.js';
 import { bundleForGuest } from './helpers/guest-bundle.js';
-import { builtin, canarySecret } from './helpers/proxy-bench.js';
-import { needsRoot, shareFlags } from './helpers/sandbox-bench.js';
-import { sandboxUpstream } from './helpers/sandbox-upstream.js';
+import { learnedRules, LEARNED_AGENT_RULES, learnUpstream } from './helpers/learn-agent.js';
+import { canarySecret } from './helpers/proxy-bench.js';
+import { needsRoot, openaiRunArgs } from './helpers/sandbox-bench.js';
 
 test(
   'airlock learn: a recorded SDK run yields rules that let the same run through with no denial and refuse a call it never made',
   { skip: needsRoot },
   async (t) => {
-    const { home, config } = await sandboxUpstream(t, builtin('openai').hosts, (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"id":"x","object":"list","data":[],"choices":[]}');
-    });
+    const { home, config } = await learnUpstream(t);
     const agent = await bundleForGuest(t, 'sdk/learn-agent.mjs');
     const env = { OPENAI_API_KEY: canarySecret('openai'), AIRLOCK_HOME: home };
     const run = async (flags: string[], mode: string) => {
-      const r = await runCli(
-        ['run', ...shareFlags(), '--cred', 'OPENAI_API_KEY', ...flags, '--', 'node', agent, mode],
-        env,
-      );
+      const r = await runCli(openaiRunArgs(flags, ['node', agent, mode]), env);
       assert.equal(r.status, 0, r.stderr + r.stdout);
       const line = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
         results: { status: number | null; type?: string | null }[];
@@ -52,15 +46,7 @@ test(
     assert.equal(learned.status, 0, learned.stderr);
     const proposal = JSON.parse(learned.stdout) as Proposal;
     assert.equal(proposal.profile, 'learned-rec');
-    assert.deepEqual(
-      proposal.rules.map((r) => [r.credential, r.rule, r.requests]),
-      [
-        ['OPENAI_API_KEY', 'GET /v1/batches/*', 1],
-        ['OPENAI_API_KEY', 'GET /v1/files/*', 2],
-        ['OPENAI_API_KEY', 'GET /v1/models', 1],
-        ['OPENAI_API_KEY', 'POST /v1/chat/completions', 1],
-      ],
-    );
+    assert.deepEqual(learnedRules(proposal), LEARNED_AGENT_RULES);
     assert.deepEqual(proposal.config.profiles['learned-rec']!.hosts, ['api.openai.com']);
     const text = await runCli(['learn', 'rec'], { AIRLOCK_HOME: home });
     assert.match(

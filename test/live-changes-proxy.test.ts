@@ -47,7 +47,7 @@ test('new budget rules keep the count of a budget kept, and start others afresh'
   const r = ledger.reserve('OPENAI_API_KEY', { maxOutput: 100 });
   assert.equal(typeof r, 'object');
   ledger.setRules([parseBudget('tokens=500', 'x'), parseBudget('output=50/1h', 'x')]);
-  if (typeof r === 'object') ledger.settle(r, { inputTokens: 200, outputTokens: 100 }); // in flight across the change
+  if (!('reason' in r)) ledger.settle(r, { inputTokens: 200, outputTokens: 100 }); // in flight across the change
   assert.deepEqual(
     ledger.view().map((b) => [b.budget, b.used, b.reserved]),
     [

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DATABASE_FILE } from '../src/store/database.js';
-import { daemonHome, socketDir, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { daemonHome, execCodes, socketDir, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { fakeChat } from './helpers/fake-llm.js';
 import { builtin, canarySecret } from './helpers/proxy-bench.js';
 import { needsRoot } from './helpers/sandbox-bench.js';
@@ -15,11 +15,7 @@ const CHAT =
 const MODELS = `curl -s -o /dev/null -w '%{http_code} ' -H "authorization: Bearer $OPENAI_API_KEY" "$OPENAI_BASE_URL/models"`;
 const GITHUB = `curl -s -o /dev/null -w '%{http_code} ' -H "authorization: Bearer $GITHUB_TOKEN" "$GITHUB_API_URL/user"`;
 
-async function codes(daemon: TestDaemon, script: string): Promise<number[]> {
-  const r = await daemon.cli(['exec', 'live', '--', 'sh', '-c', `${script}; true`]);
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim().split(' ').map(Number);
-}
+const codes = (daemon: TestDaemon, script: string) => execCodes(daemon, 'live', script);
 
 test(
   'live changes to a running sandbox: endpoint rules, budgets, attach and revoke, each on record first',

@@ -118,7 +118,8 @@ test('profiles compose as a union; aliases grant the same service', () => {
   assert.equal(forwardAllowed(p, 'api.anthropic.com'), true);
   assert.equal(forwardAllowed(p, 'codeload.github.com'), true);
   assert.equal(forwardAllowed(p, 'example.com'), false);
-  assert.deepEqual([...p.services.keys()].sort(), ['github', 'openai']);
+  // github-git comes with the GitHub credential: the github profile allows github.com
+  assert.deepEqual([...p.services.keys()].sort(), ['github', 'github-git', 'openai']);
   assert.throws(
     () => policyWith({ profiles: ['github'], credentials: ['OPENAI_API_KEY'] }),
     isCode('AIRLOCK_ERR_CREDENTIAL_NOT_ALLOWED', 'OPENAI_API_KEY', 'api.openai.com', 'profile "github"'),

@@ -4,7 +4,7 @@ import { startCli } from './helpers/cli.js';
 import { deferred } from './helpers/deferred.js';
 import { respond } from './helpers/fake-upstream.js';
 import { canarySecret } from './helpers/proxy-bench.js';
-import { guestFixture, needsRoot, shareFlags } from './helpers/sandbox-bench.js';
+import { guestFixture, needsRoot, openaiRunArgs } from './helpers/sandbox-bench.js';
 import { sandboxUpstream } from './helpers/sandbox-upstream.js';
 
 test(
@@ -27,17 +27,7 @@ test(
       res.writeHead(204).end();
     });
     const { child, done } = startCli(
-      [
-        'run',
-        ...shareFlags(),
-        '--config',
-        config,
-        '--cred',
-        'OPENAI_API_KEY',
-        '--',
-        'node',
-        guestFixture(t, 'sse-acking-guest.mjs'),
-      ],
+      openaiRunArgs(['--config', config], ['node', guestFixture(t, 'sse-acking-guest.mjs')]),
       { AIRLOCK_HOME: home, OPENAI_API_KEY: canarySecret('openai') },
     );
     // a buffering proxy would stall the exchange: end it (airlock tears the sandbox down) so

@@ -50,6 +50,8 @@ export interface BenchResults {
   halfLoad?: { offeredRps: number; delayMs: number; airlockFull: ArmFigures; nginx: ArmFigures };
   startup?: {
     helpMs?: number;
+    /** `node -e 0` in the same environment: Node's own start, the floor of every CLI figure */
+    nodeMs?: number;
     runTrueMs?: number;
     createTeardownMs?: number;
     createTeardownProcesses?: number;
@@ -145,7 +147,7 @@ export function targetRows(r: Omit<BenchResults, 'targets'>): TargetRow[] {
     });
   }
   timed('`airlock run -- true` wall', 'median ≤ 250 ms', s.runTrueMs, 250);
-  timed('`airlock --help` wall', 'median ≤ 150 ms', s.helpMs, 150);
+  timed('`airlock --help` wall', 'median ≤ 150 ms', s.helpMs, 150, s.nodeMs === undefined ? '' : ` (\`node -e 0\`: ${fmtMs(s.nodeMs)})`); // prettier-ignore
   rows.push({
     figure: '1 vs 1,000 sandboxes, per-packet',
     target: 'within 5 % (today: flat — keep it)',

@@ -1,9 +1,10 @@
--- Token and cost budgets: what each sandbox (by name, else id) used of each, and when it starts afresh.
+-- Token, cost and request budgets (endpoint rules' rates among them): what each sandbox (by name, else id) used of each, and when it starts afresh.
 -- A budget's row is written as its calls settle; the filters pick the sandboxes by their requests.
 SELECT
   b.owner AS sandbox,
   nullif(b.credential, '') AS credential,
   b.kind,
+  nullif(b.endpoint, '') AS endpoint,
   b.limit_value AS "limit",
   CASE WHEN b.kind = 'usd' THEN round(b.used, 6) ELSE b.used END AS used,
   CASE WHEN b.kind = 'usd' THEN round(max(b.limit_value - b.used, 0), 6) ELSE max(b.limit_value - b.used, 0) END AS remaining,
@@ -14,5 +15,5 @@ SELECT
   b.updated_at
 FROM budgets AS b
 WHERE b.sandbox IN (SELECT DISTINCT sandbox FROM selected)
-ORDER BY b.owner, b.credential, b.kind, b.window_ms
+ORDER BY b.owner, b.credential, b.kind, b.window_ms, b.endpoint
 LIMIT @limit;

@@ -110,7 +110,8 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
     pending.clear();
   };
   worker.on('error', (err) => {
-    die(err.message);
+    // a thrown non-Error class (better-sqlite3's SqliteError) arrives as a bare object
+    die(err.message ?? (err as { code?: string }).code ?? String(err));
     reportError(dead!);
   });
   worker.on('exit', (code) => die(`exit ${code}`));

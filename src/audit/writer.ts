@@ -35,6 +35,12 @@ export interface AuditWriterOptions {
   attempts?: number;
   /** wait before retrying outcomes and denials alone, in ms (omitted = 200) */
   retryDelayMs?: number;
+  /**
+   * how long outcomes and denials wait for an intent to share their commit, in ms (omitted =
+   * 5): nothing waits on them, and under load an intent comes within that, so the fsync that
+   * an intent needs anyway records them too
+   */
+  lateWriteDelayMs?: number;
 }
 
 /** The audit sink over SQLite, plus what the process that owns it needs at start and stop. */
@@ -103,16 +109,25 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   let intents: PendingIntent[] = [];
   let writes: PendingWrite[] = [];
   let waiters: (() => void)[] = [];
+  const lateWriteDelayMs = options.lateWriteDelayMs ?? 5;
   let immediate: NodeJS.Immediate | undefined;
+  let lateTimer: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let closed = false;
 
+  /** commits at the end of this tick: someone waits for it */
   const schedule = () => {
     immediate ??= setImmediate(commit);
+  };
+  /** commits with the next intent, or after lateWriteDelayMs */
+  const scheduleLate = () => {
+    if (immediate === undefined) lateTimer ??= setTimeout(commit, lateWriteDelayMs);
   };
 
   function commit(): void {
     immediate = undefined;
+    if (lateTimer) clearTimeout(lateTimer);
+    lateTimer = undefined;
     if (retryTimer) clearTimeout(retryTimer);
     retryTimer = undefined;
     const batch = intents;
@@ -210,7 +225,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       return;
     }
     writes.push(write);
-    schedule();
+    scheduleLate();
   }
 
   function intentRow(request: RequestIntent): IntentRow {

@@ -29,6 +29,21 @@ export interface BudgetAsk {
   maxOutput?: number | undefined;
 }
 
+/** What a call is, for which budgets apply to it. */
+export interface BudgetScope {
+  /** an LLM call, which token and cost budgets apply to (omitted = true) */
+  llm?: boolean;
+  /** the endpoint rules with a request rate that the request matched, `METHOD /glob` (omitted = none) */
+  rated?: readonly string[];
+}
+
+/** Why a call was refused, and when the budget that refused it starts afresh. */
+export interface BudgetRefusal {
+  reason: string;
+  /** epoch ms when the refusing budget's window starts afresh (omitted = no window: it never does) */
+  retryAt?: number;
+}
+
 /** Tokens and budget amounts one call holds until it settles. */
 export interface Reservation {
   readonly credential: string;
@@ -71,10 +86,10 @@ export interface BudgetLedgerOptions {
 
 /** One sandbox's budgets: reservations before a call, settlement after it. */
 export interface BudgetLedger {
-  /** whether a budget applies to calls made with this credential */
-  covers(credential: string): boolean;
-  /** holds what the call may use; a refusal message when a budget cannot cover it */
-  reserve(credential: string, ask: BudgetAsk): Reservation | string;
+  /** whether a budget applies to a call made with this credential */
+  covers(credential: string, scope?: BudgetScope): boolean;
+  /** holds what the call may use (one request for a rate); a refusal when a budget cannot cover it */
+  reserve(credential: string, ask: BudgetAsk, scope?: BudgetScope): Reservation | BudgetRefusal;
   /** grows a reservation to `seen` tokens (a stream under way); false when a budget cannot cover it */
   extend(reservation: Reservation, seen: { input: number; output: number }): boolean;
   /** records what a call used and frees what it held (`reservation` omitted = an unbudgeted call) */
@@ -93,31 +108,52 @@ export interface BudgetLedger {
 export function createBudgetLedger(options: BudgetLedgerOptions): BudgetLedger {
   const { owner, sandboxId, prices, persist } = options;
   const now = options.now ?? Date.now;
-  const sameBudget = (a: BudgetRule, credential: string, kind: BudgetKind, windowMs: number) =>
-    (a.credential ?? '') === credential && a.kind === kind && (a.windowMs ?? 0) === windowMs;
+  const sameBudget = (
+    a: BudgetRule,
+    credential: string,
+    kind: BudgetKind,
+    windowMs: number,
+    endpoint: string,
+  ) =>
+    (a.credential ?? '') === credential &&
+    a.kind === kind &&
+    (a.windowMs ?? 0) === windowMs &&
+    (a.endpoint?.rule ?? '') === endpoint;
   /** tracks `rules`: a budget already tracked keeps its object (calls in flight settle into it) */
   const track = (rules: readonly BudgetRule[], saved: readonly BudgetRow[], kept: readonly Tracked[]) => {
     const at = now();
     return rules.map((rule): Tracked => {
       const old = kept.find((t) =>
-        sameBudget(rule, t.rule.credential ?? '', t.rule.kind, t.rule.windowMs ?? 0),
+        sameBudget(
+          rule,
+          t.rule.credential ?? '',
+          t.rule.kind,
+          t.rule.windowMs ?? 0,
+          t.rule.endpoint?.rule ?? '',
+        ),
       );
       if (old) {
         old.rule = rule;
         return old;
       }
-      const row = saved.find((r) => sameBudget(rule, r.credential, r.kind, r.windowMs));
+      const row = saved.find((r) => sameBudget(rule, r.credential, r.kind, r.windowMs, r.endpoint));
       return { rule, windowStart: row?.windowStart ?? at, used: row?.used ?? 0, reserved: 0 };
     });
   };
   let tracked: Tracked[] = track(options.rules, options.saved ?? [], []);
-  // per credential, built once: the budgets that apply to its calls
+  // per credential and scope, built once: the budgets that apply to its calls
   const byCredential = new Map<string, Tracked[]>();
-  const applying = (credential: string): Tracked[] => {
-    let list = byCredential.get(credential);
+  const applying = (credential: string, scope: BudgetScope = {}): Tracked[] => {
+    const llm = scope.llm ?? true;
+    const key = `${credential}\n${llm}\n${scope.rated?.join('\n') ?? ''}`;
+    let list = byCredential.get(key);
     if (!list) {
-      list = tracked.filter((t) => t.rule.credential === undefined || t.rule.credential === credential);
-      byCredential.set(credential, list);
+      list = tracked.filter((t) => {
+        if (t.rule.credential !== undefined && t.rule.credential !== credential) return false;
+        if (t.rule.kind !== 'requests') return llm;
+        return !t.rule.endpoint || (scope.rated?.includes(t.rule.endpoint.rule) ?? false);
+      });
+      byCredential.set(key, list);
     }
     return list;
   };
@@ -140,6 +176,8 @@ export function createBudgetLedger(options: BudgetLedgerOptions): BudgetLedger {
         const p = price(model);
         return (input * p.input + output * p.output) / 1e6;
       }
+      case 'requests':
+        return 0; // a request counts once, when it is reserved and settled, whatever its tokens
     }
   };
   const roll = (t: Tracked, at: number) => {
@@ -152,13 +190,23 @@ export function createBudgetLedger(options: BudgetLedgerOptions): BudgetLedger {
   const left = (t: Tracked) => t.rule.limit - t.used - t.reserved;
   const spent: Spend = { inputTokens: 0, outputTokens: 0, usd: 0 };
 
+  const refuse = (t: Tracked, need: number, asked: string): BudgetRefusal => {
+    const refusal: BudgetRefusal = { reason: describe(t, need, asked) };
+    if (t.rule.windowMs !== undefined) refusal.retryAt = t.windowStart + t.rule.windowMs;
+    return refusal;
+  };
   const describe = (t: Tracked, need: number, asked: string): string => {
     const unit = t.rule.kind === 'usd' ? (n: number) => `$${round(n)}` : (n: number) => `${Math.round(n)}`;
     const reset =
       t.rule.windowMs === undefined
         ? ''
         : `; it starts afresh at ${new Date(t.windowStart + t.rule.windowMs).toISOString()}`;
-    const status = `${unit(t.used)} of ${unit(t.rule.limit)} used, ${unit(t.reserved)} held by calls in flight`;
+    const held = `${unit(t.reserved)} held by calls in flight`;
+    if (t.rule.kind === 'requests') {
+      const what = t.rule.endpoint ? 'the request rate' : 'the request budget';
+      return `${what} ${formatBudget(t.rule)} is used up (${t.used} of ${t.rule.limit} requests made, ${held})${reset}`;
+    }
+    const status = `${unit(t.used)} of ${unit(t.rule.limit)} used, ${held}`;
     return left(t) <= 0
       ? `the budget ${formatBudget(t.rule)} is used up (${status})${reset}`
       : `the budget ${formatBudget(t.rule)} cannot cover this call: it may use ${unit(need)} (${asked}), ${unit(left(t))} remain (${status})${reset}`;
@@ -166,9 +214,9 @@ export function createBudgetLedger(options: BudgetLedgerOptions): BudgetLedger {
 
   return {
     prices,
-    covers: (credential) => applying(credential).length > 0,
-    reserve(credential, ask) {
-      const budgets = applying(credential);
+    covers: (credential, scope) => applying(credential, scope).length > 0,
+    reserve(credential, ask, scope) {
+      const budgets = applying(credential, scope);
       const at = now();
       for (const t of budgets) roll(t, at);
       let output = ask.maxOutput;
@@ -182,9 +230,11 @@ export function createBudgetLedger(options: BudgetLedgerOptions): BudgetLedger {
           if (perToken > 0) output = Math.min(output, Math.floor(Math.max(0, left(t)) / perToken));
         }
       }
-      const held = budgets.map((t) => amount(t.rule.kind, ask.model, 0, output));
+      const held = budgets.map((t) =>
+        t.rule.kind === 'requests' ? 1 : amount(t.rule.kind, ask.model, 0, output),
+      );
       for (const [i, t] of budgets.entries()) {
-        if (left(t) <= 0 || held[i]! > left(t)) return describe(t, held[i]!, asked);
+        if (left(t) <= 0 || held[i]! > left(t)) return refuse(t, held[i]!, asked);
       }
       for (const [i, t] of budgets.entries()) t.reserved += held[i]!;
       return { credential, model: ask.model, input: 0, output, held, budgets };
@@ -215,7 +265,7 @@ export function createBudgetLedger(options: BudgetLedgerOptions): BudgetLedger {
       const rows: BudgetRow[] = [];
       r.budgets.forEach((t, i) => {
         t.reserved = Math.max(0, t.reserved - r.held[i]!);
-        t.used += amount(t.rule.kind, model, input, output);
+        t.used += t.rule.kind === 'requests' ? 1 : amount(t.rule.kind, model, input, output);
         rows.push(toRow(t, at));
       });
       r.held.fill(0);
@@ -251,6 +301,7 @@ export function createBudgetLedger(options: BudgetLedgerOptions): BudgetLedger {
       credential: t.rule.credential ?? '',
       kind: t.rule.kind,
       windowMs: t.rule.windowMs ?? 0,
+      endpoint: t.rule.endpoint?.rule ?? '',
       limit: t.rule.limit,
       windowStart: t.windowStart,
       used: t.used,

@@ -113,6 +113,26 @@ export const BUILTIN_SERVICES: readonly Service[] = [
     llm: false,
   },
   {
+    // git smart HTTP with the GitHub token: the guest's git is pointed here by insteadOf
+    // (GIT_CONFIG_*), so no CA is needed; github.com takes the token as Basic x-access-token
+    // (as actions/checkout sends it), never as Bearer
+    name: 'github-git',
+    title: 'GitHub (git over HTTPS)',
+    envVar: 'GITHUB_TOKEN',
+    aliases: ['GH_TOKEN'],
+    upstream: 'https://github.com',
+    hosts: ['github.com'],
+    carrier: { kind: 'basic', username: 'x-access-token' },
+    credentialHeaders: AUTH_HEADERS,
+    credentialParams: [],
+    baseUrlVariables: [],
+    placeholderPrefix: 'ghp_',
+    placeholderLength: 36,
+    llm: false,
+    credentialOf: 'github',
+    gitUrls: ['https://github.com/', 'git@github.com:', 'ssh://git@github.com/'],
+  },
+  {
     name: 'huggingface',
     title: 'Hugging Face',
     envVar: 'HUGGINGFACE_TOKEN',

@@ -11,6 +11,13 @@ export interface Catalogue {
   byEnvVar(variable: string): Service | undefined;
   /** the service whose `hosts` include `host` (canonical lowercase, no trailing dot) */
   byHost(host: string): Service | undefined;
+  /** the services that send `name`'s credential to upstreams of their own (`credentialOf`) */
+  companions(name: string): Service[];
+}
+
+/** The variables a service claims: its own, or none when it sends another service's credential. */
+export function claimedVariables(service: Service): string[] {
+  return service.credentialOf === undefined ? [service.envVar, ...service.aliases] : [];
 }
 
 /** The upstream host of a service (the host its reverse route goes to). */
@@ -36,8 +43,16 @@ export function createCatalogue(customServices: readonly Service[] = []): Catalo
   };
   for (const s of services) {
     claim(names, s.name, s, 'name');
-    for (const v of [s.envVar, ...s.aliases]) claim(vars, v, s, 'variable');
+    for (const v of claimedVariables(s)) claim(vars, v, s, 'variable');
     for (const h of s.hosts) claim(hosts, h.toLowerCase(), s, 'host');
+  }
+  for (const s of services) {
+    if (s.credentialOf === undefined) continue;
+    const owner = names.get(s.credentialOf);
+    if (!owner || owner.credentialOf !== undefined || owner.envVar !== s.envVar)
+      problems.push(
+        `service "${s.name}": credentialOf "${s.credentialOf}" must name a service with its own credential ${s.envVar}`,
+      );
   }
   if (problems.length > 0) throw new AirlockError('AIRLOCK_ERR_CONFIG', problems.join('\n'));
   return {
@@ -45,5 +60,6 @@ export function createCatalogue(customServices: readonly Service[] = []): Catalo
     byName: (name) => names.get(name),
     byEnvVar: (variable) => vars.get(variable),
     byHost: (host) => hosts.get(host),
+    companions: (name) => services.filter((s) => s.credentialOf === name),
   };
 }

@@ -45,4 +45,16 @@ export interface Service {
   caFile?: string;
   /** which response shape usage is parsed from (omitted = none) */
   usageFormat?: 'openai' | 'anthropic' | 'google';
+  /**
+   * the service whose credential this one sends to its own upstream, with its own carrier and
+   * endpoint rules (`github-git` sends `github`'s token to github.com as git wants it). It has
+   * the owner's `envVar` and aliases, and is granted with the owner's credential when the
+   * sandbox's profiles allow its upstream host (omitted = a credential of its own)
+   */
+  credentialOf?: string;
+  /**
+   * URL prefixes git rewrites to this service's route (`url.<route>/.insteadOf`) in a guest
+   * holding its credential, e.g. `https://github.com/` (omitted = none)
+   */
+  gitUrls?: string[];
 }

@@ -21,9 +21,10 @@ Flags:
                       reads $NAME here when it is set, else asks for the daemon config's
                       credential of that name
   --allow-endpoint S:METHOD:/PATH
-                      allow only these endpoints of service S (repeatable)
+                      allow only these endpoints of service S (repeatable); a rate after
+                      a space caps the requests a rule matches: 'openai:POST:/v1/* 60/1m'
   --budget [CRED:]KIND=AMOUNT[/WINDOW]
-                      a token or cost budget (repeatable), e.g. tokens=200k/1h,
+                      a token, cost or request budget (repeatable), e.g. tokens=200k/1h,
                       usd=5/day, OPENAI_API_KEY:output=50k; the config's budgets apply too;
                       see docs/budgets.md
   --learn             record what the sandbox does for \`airlock learn\`: endpoint rules are

@@ -50,11 +50,12 @@ Flags:
                       (repeatable); the guest gets a placeholder and base URL instead
   --allow-endpoint S:METHOD:/PATH
                       allow only these endpoints of service S (repeatable), e.g.
-                      openai:POST:/v1/chat/completions
+                      openai:POST:/v1/chat/completions; a rate after a space caps the
+                      requests a rule matches: 'openai:POST:/v1/chat/* 60/1m'
   --budget [CRED:]KIND=AMOUNT[/WINDOW]
-                      a token or cost budget (repeatable): tokens, input, output or usd,
-                      e.g. tokens=200k/1h, usd=5/day, OPENAI_API_KEY:output=50k; past it
-                      calls get 429 (see docs/budgets.md). With --name, a later run of
+                      a token, cost or request budget (repeatable): tokens, input, output,
+                      usd or requests, e.g. tokens=200k/1h, usd=5/day, requests=600/1h,
+                      OPENAI_API_KEY:output=50k; past it calls get 429 (docs/budgets.md). With --name, a later run of
                       the same name carries on with what the earlier ones used
   --learn             record what CMD does for \`airlock learn\`: endpoint rules are not
                       enforced (the profiles' hosts are); see docs/learn.md

@@ -17,6 +17,10 @@ export interface ServiceListing {
   carrier: string;
   /** variables set in the guest, with the suffix appended to the proxy route */
   baseUrlVariables: { name: string; suffix: string }[];
+  /** the service whose credential this one sends (omitted = its own) */
+  credentialOf?: string;
+  /** URL prefixes the guest's git rewrites to this service's route (empty = none) */
+  gitUrls: string[];
   llm: boolean;
 }
 
@@ -55,6 +59,8 @@ export function listServices(configPath: string | undefined, env: NodeJS.Process
     hosts: [...s.hosts],
     carrier: describeCarrier(s.carrier),
     baseUrlVariables: s.baseUrlVariables.map((v) => ({ name: v.name, suffix: v.suffix ?? '' })),
+    ...(s.credentialOf === undefined ? {} : { credentialOf: s.credentialOf }),
+    gitUrls: [...(s.gitUrls ?? [])],
     llm: s.llm,
   }));
 }
@@ -66,11 +72,12 @@ function renderTable(rows: ServiceListing[]): string {
     const vars = [r.envVar, ...r.aliases].join(', ');
     out.push(`${r.name.padEnd(nameWidth)}${r.title}${r.builtin ? '' : ' (config)'}${r.llm ? ' [llm]' : ''}`);
     const pad = ''.padEnd(nameWidth);
-    out.push(`${pad}credential: ${vars}`);
+    out.push(`${pad}credential: ${vars}${r.credentialOf ? ` (that of ${r.credentialOf})` : ''}`);
     out.push(`${pad}hosts:      ${r.hosts.join(', ')}`);
     out.push(`${pad}carried as: ${r.carrier}`);
     const base = r.baseUrlVariables.map((v) => `${v.name}=…/proxy/${r.name}${v.suffix}`).join(', ');
     out.push(`${pad}base URL:   ${base || '(none)'}`);
+    if (r.gitUrls.length > 0) out.push(`${pad}git:        ${r.gitUrls.join(', ')} → …/proxy/${r.name}/`);
   }
   return `${out.join('\n')}\n`;
 }

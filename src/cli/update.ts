@@ -16,10 +16,12 @@ Flags:
   --revoke NAME       take a credential away (repeatable): its requests are refused from now on
   --budget [CRED:]KIND=AMOUNT[/WINDOW]
                       the sandbox's budgets from now on (repeatable; replaces those it was
-                      given; the config's stay). A budget kept keeps its count
-  --allow-endpoint S:METHOD:/PATH
-                      the sandbox's endpoint rules from now on (repeatable; replaces those
-                      it was given; the config's stay)
+                      given; the config's stay). A budget kept keeps its count.
+                      --budget none clears them
+  --allow-endpoint 'S:METHOD:/PATH[ COUNT/WINDOW]'
+                      the sandbox's endpoint rules (and their request rates) from now on
+                      (repeatable; replaces those it was given; the config's stay).
+                      --allow-endpoint none clears them
   --socket PATH       the daemon's socket (default: $AIRLOCK_SOCKET, else /run/airlock/airlock.sock)
   --json              print the sandbox as \`airlock ls --json\` shows it
   -h, --help          show this help
@@ -50,11 +52,27 @@ export const updateCommand: Command = {
     }
     const body: ChangeBody = { ...callerCredentials(listFlag(flags, 'cred'), io.env) };
     if (flags.revoke) body.revoke = listFlag(flags, 'revoke');
-    if (flags.budget) body.budgets = listFlag(flags, 'budget');
-    if (flags['allow-endpoint']) body.allowEndpoints = listFlag(flags, 'allow-endpoint');
+    if (flags.budget) body.budgets = replacement(listFlag(flags, 'budget'), '--budget');
+    if (flags['allow-endpoint'])
+      body.allowEndpoints = replacement(listFlag(flags, 'allow-endpoint'), '--allow-endpoint');
     const client = new DaemonClient(socketPath(stringFlag(flags, 'socket'), io.env));
     const changed = await client.call<SandboxInfo>('PATCH', `/v1/sandboxes/${encodeURIComponent(ref)}`, body);
     io.stdout.write(flags.json ? `${JSON.stringify(changed)}\n` : `${changed.id}\n`);
     return 0;
   },
 };
+
+/** A list that replaces the sandbox's own: `none` alone clears it. */
+function replacement(values: string[], flag: string): string[] {
+  if (!values.includes('none')) return values;
+  if (values.length > 1) {
+    throw new AirlockError(
+      'AIRLOCK_ERR_USAGE',
+      `airlock update: ${flag} none clears the list; give it alone`,
+      {
+        hint: `airlock update SANDBOX ${flag} none`,
+      },
+    );
+  }
+  return [];
+}

@@ -132,7 +132,13 @@ const customService = z
   .describe('a custom upstream API');
 
 const endpointRules = z
-  .array(z.string().describe('`METHOD /path-glob`, e.g. `POST /v1/chat/completions` (see docs/policy.md)'))
+  .array(
+    z
+      .string()
+      .describe(
+        '`METHOD /path-glob [COUNT/WINDOW]`, e.g. `POST /v1/chat/completions` or, with a request rate, `POST /v1/chat/* 60/1m` (see docs/policy.md)',
+      ),
+  )
   .describe('allow-list for one service');
 
 const endpointsMap = z
@@ -143,7 +149,7 @@ const endpointsMap = z
 const budgetList = z
   .array(
     z.string().refine(isBudget, {
-      message: 'must be [CREDENTIAL:]KIND=AMOUNT[/WINDOW], e.g. tokens=200k/1h or usd=5/day',
+      message: 'must be [CREDENTIAL:]KIND=AMOUNT[/WINDOW], e.g. tokens=200k/1h, usd=5/day or requests=600/1h',
     }),
   )
   .default([]);
@@ -268,7 +274,7 @@ export const ConfigSchema = z
         'what each sandbox may use: memory, processes, CPU, and request rates, so one sandbox cannot flood the audit log or its upstreams; flags (`--memory`, `--pids`, `--cpus`, `--grace`) override',
       ),
     budgets: budgetList.describe(
-      'token and cost budgets of every sandbox, as `--budget` takes them: `tokens=200k/1h`, `usd=5/day`, `OPENAI_API_KEY:output=50k` (kinds tokens, input, output, usd); flags add more (see docs/budgets.md)',
+      'token and cost budgets of every sandbox, as `--budget` takes them: `tokens=200k/1h`, `usd=5/day`, `OPENAI_API_KEY:output=50k` (kinds tokens, input, output, usd, requests); flags add more (see docs/budgets.md)',
     ),
     prices: z
       .strictObject({

@@ -1,5 +1,5 @@
 import { BUILTIN_SERVICES } from '../catalogue/builtin.js';
-import { createCatalogue, type Catalogue } from '../catalogue/catalogue.js';
+import { claimedVariables, createCatalogue, type Catalogue } from '../catalogue/catalogue.js';
 import type { Service } from '../catalogue/service.js';
 import { normalizeHost, validateEndpoints, validateProfiles, type PolicyIssue } from '../policy/index.js';
 import { closestName } from '../did-you-mean.js';
@@ -31,7 +31,7 @@ function checkServices(config: AirlockConfig): PolicyIssue[] {
   const claimService = (s: Service, base: (string | number)[] | null) => {
     const at = (...rest: (string | number)[]) => (base ? [...base, ...rest] : []);
     claim(`name:${s.name}`, s, at('name'), `name "${s.name}"`);
-    [s.envVar, ...s.aliases].forEach((v, i) =>
+    claimedVariables(s).forEach((v, i) =>
       claim(`var:${v}`, s, i === 0 ? at('envVar') : at('aliases', i - 1), `variable ${v}`),
     );
     s.hosts.forEach((h) => claim(`host:${h}`, s, at('upstream'), `host ${h}`));

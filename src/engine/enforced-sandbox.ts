@@ -3,6 +3,7 @@ import type { AuditService } from '../audit/threaded-writer.js';
 import { createUsageTap } from '../audit/usage.js';
 import {
   createBudgetLedger,
+  endpointRates,
   parseBudget,
   priceTable,
   type BudgetLedger,
@@ -255,7 +256,7 @@ export async function createEnforcedSandbox(
         ...secrets.filter((s) => s.origin.startsWith('file:')).map((s) => s.origin.slice('file:'.length)),
       ],
     });
-    let { services, credentials } = grant(catalogue, secrets, {});
+    let { services, credentials } = grant(catalogue, policy, secrets, {});
     // a named sandbox carries on with what the last sandbox of that name used (rows settled so
     // far are committed first)
     const owner = sandbox.record.name ?? sandbox.id;
@@ -263,7 +264,7 @@ export async function createEnforcedSandbox(
     const budget = createBudgetLedger({
       owner,
       sandboxId: sandbox.id,
-      rules: budgetRules,
+      rules: [...budgetRules, ...endpointRates(policy)],
       prices: priceTable(config.prices),
       saved: new BudgetRecords(state.db).load(owner),
       persist: (rows) => audit.saveBudgets(rows),
@@ -351,9 +352,12 @@ export async function createEnforcedSandbox(
         return {
           records,
           apply() {
-            ({ services, credentials } = grant(catalogue, nextSecrets, credentials));
+            ({ services, credentials } = grant(catalogue, nextPolicy, nextSecrets, credentials));
             opened.proxy.update({ policy: nextPolicy, services, credentials });
-            budget.setRules(rules, new BudgetRecords(state.db).load(owner));
+            budget.setRules(
+              [...rules, ...endpointRates(nextPolicy)],
+              new BudgetRecords(state.db).load(owner),
+            );
             opened.sandbox.setGuestVariables(guestVariables(services, credentials, proxyUrl));
             current = { spec: next, policy: nextPolicy, secrets: nextSecrets };
           },
@@ -380,6 +384,7 @@ export async function createEnforcedSandbox(
  */
 function grant(
   catalogue: LoadedConfig['catalogue'],
+  policy: SandboxPolicy,
   secrets: readonly ResolvedSecret[],
   held: Readonly<Record<string, ServiceCredential>>,
 ): { services: Service[]; credentials: Record<string, ServiceCredential> } {
@@ -387,13 +392,18 @@ function grant(
   const services: Service[] = [];
   for (const secret of secrets) {
     const service = catalogue.byEnvVar(secret.name)!; // the policy checked it exists
-    services.push(service);
     const before = held[service.name];
-    credentials[service.name] = {
+    const credential: ServiceCredential = {
       envVar: secret.name,
       secret: secret.value,
       placeholder: before?.envVar === secret.name ? before.placeholder : makePlaceholder(service),
     };
+    // companions the policy granted (github-git) send the same credential, placeholder included
+    const companions = catalogue.companions(service.name).filter((s) => policy.services.has(s.name));
+    for (const s of [service, ...companions]) {
+      services.push(s);
+      credentials[s.name] = credential;
+    }
   }
   return { services, credentials };
 }

@@ -1,22 +1,39 @@
 import { isMethodToken, isStandardMethod } from './method.js';
 import { SERVICE_NAME } from './path.js';
+import { parseRate, type RequestRate } from './rate.js';
 
 /**
  * Endpoint rules, pure: `METHOD /path-glob`, e.g. `POST /v1/chat/completions` or
  * `GET /v1/models/*`. In a glob, `*` is exactly one non-empty segment, `**` is zero or more
  * segments of any content (including a trailing slash), and every other segment is a literal
  * compared case-sensitively with the decoded request segment. A trailing `/` is significant.
- * The method is an exact, case-sensitive token; `*` means any of the standard methods.
+ * The method is an exact, case-sensitive token; `*` means any of the standard methods. A
+ * rule may end with a request rate, `POST /v1/chat/* 60/1m`: the requests it matches count
+ * toward at most that many per window (the budget ledger keeps the count).
+ * A glob may end in `?name=value[&name=value…]`: then each named query parameter must occur
+ * in the request exactly once (names compared without case when counting) with exactly that
+ * value after percent-decoding; other parameters may be present. Without it the query is
+ * not looked at (`…/info/refs?service=git-upload-pack` is git's fetch, not its push).
  */
 
 export type GlobSegment = { kind: 'literal'; value: string } | { kind: 'one' } | { kind: 'any' };
+
+/** A query parameter a rule requires: exactly one `name`, with exactly `value`. */
+export interface QueryCondition {
+  name: string;
+  value: string;
+}
 
 export interface EndpointRule {
   /** exact method token, or `*` for any standard method */
   method: string;
   segments: GlobSegment[];
-  /** the rule as written, normalized to `METHOD /glob` */
+  /** query parameters the request must carry (empty = the query is not looked at) */
+  query: QueryCondition[];
+  /** the rule as written, normalized to `METHOD /glob` (without its rate) */
   text: string;
+  /** at most this many matching requests per window (omitted = no rate) */
+  rate?: RequestRate;
   /** where the rule came from, for denial messages: `config endpoints.openai`, `--allow-endpoint` */
   source: string;
 }
@@ -50,39 +67,87 @@ function parseGlob(glob: string): { ok: true; segments: GlobSegment[] } | { ok: 
   return { ok: true, segments };
 }
 
-/** Parses `METHOD /path-glob` (single space-separated, as in config and profiles). */
+/** Parses `METHOD /path-glob [COUNT/WINDOW]` (space-separated, as in config and profiles). */
 export function parseEndpointRule(text: string, source: string): RuleResult {
-  const m = /^(\S+) +(\S+)$/.exec(text.trim());
-  if (!m) return { ok: false, reason: `"${text}" is not "METHOD /path", e.g. "POST /v1/chat/completions"` };
-  return buildRule(m[1]!, m[2]!, source);
+  const m = /^(\S+) +(\S+)(?: +(\S+))?$/.exec(text.trim());
+  if (!m)
+    return {
+      ok: false,
+      reason: `"${text}" is not "METHOD /path [RATE]", e.g. "POST /v1/chat/completions" or "POST /v1/chat/* 60/1m"`,
+    };
+  return buildRule(m[1]!, m[2]!, m[3], source);
 }
 
-function buildRule(method: string, glob: string, source: string): RuleResult {
+/** characters allowed in a rule's query parameter name or value (unreserved only) */
+const QUERY_WORD = /^[A-Za-z0-9\-._~]+$/;
+
+function parseQueryConditions(
+  text: string,
+): { ok: true; query: QueryCondition[] } | { ok: false; reason: string } {
+  const query: QueryCondition[] = [];
+  for (const part of text.split('&')) {
+    const eq = part.indexOf('=');
+    const [name, value] = eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)];
+    if (!QUERY_WORD.test(name) || !QUERY_WORD.test(value)) {
+      return {
+        ok: false,
+        reason: `query "${part}" must be name=value, each made of letters, digits and - . _ ~`,
+      };
+    }
+    if (query.some((q) => q.name.toLowerCase() === name.toLowerCase())) {
+      return { ok: false, reason: `query parameter "${name}" is named twice` };
+    }
+    query.push({ name, value });
+  }
+  return { ok: true, query };
+}
+
+function buildRule(method: string, target: string, rateText: string | undefined, source: string): RuleResult {
   if (method !== '*' && !isMethodToken(method)) {
     return { ok: false, reason: `"${method}" is not an HTTP method token` };
   }
-  const g = parseGlob(glob);
+  const q = target.indexOf('?');
+  const g = parseGlob(q < 0 ? target : target.slice(0, q));
   if (!g.ok) return g;
-  return { ok: true, rule: { method, segments: g.segments, text: `${method} ${glob}`, source } };
+  const c = q < 0 ? { ok: true as const, query: [] } : parseQueryConditions(target.slice(q + 1));
+  if (!c.ok) return c;
+  const rule: EndpointRule = {
+    method,
+    segments: g.segments,
+    query: c.query,
+    text: `${method} ${target}`,
+    source,
+  };
+  if (rateText !== undefined) {
+    const r = parseRate(rateText);
+    if (!r.ok) return r;
+    rule.rate = r.rate;
+  }
+  return { ok: true, rule };
 }
 
 export type FlagRuleResult =
   { ok: true; service: string; rule: EndpointRule } | { ok: false; reason: string };
 
-/** Parses the flag form `service:METHOD:/path-glob` (`openai:POST:/v1/chat/completions`). */
+/**
+ * Parses the flag form `service:METHOD:/path-glob[ COUNT/WINDOW]`
+ * (`openai:POST:/v1/chat/completions`, `openai:POST:/v1/chat/* 60/1m`).
+ */
 export function parseEndpointFlag(text: string, source = '--allow-endpoint'): FlagRuleResult {
   const first = text.indexOf(':');
   const second = first < 0 ? -1 : text.indexOf(':', first + 1);
   if (first < 0 || second < 0) {
     return {
       ok: false,
-      reason: `${source} "${text}" is not SERVICE:METHOD:/path, e.g. openai:POST:/v1/chat/completions`,
+      reason: `${source} "${text}" is not SERVICE:METHOD:/path[ RATE], e.g. openai:POST:/v1/chat/completions or "openai:POST:/v1/chat/* 60/1m"`,
     };
   }
   const service = text.slice(0, first);
   if (!SERVICE_NAME.test(service))
     return { ok: false, reason: `${source} "${text}": "${service}" is not a service name` };
-  const r = buildRule(text.slice(first + 1, second), text.slice(second + 1), source);
+  const [glob = '', rate, ...extra] = text.slice(second + 1).split(/ +/);
+  if (extra.length > 0) return { ok: false, reason: `${source} "${text}": more than a path and a rate` };
+  const r = buildRule(text.slice(first + 1, second), glob, rate, source);
   return r.ok
     ? { ok: true, service, rule: r.rule }
     : { ok: false, reason: `${source} "${text}": ${r.reason}` };
@@ -114,8 +179,37 @@ export function globMatches(glob: readonly GlobSegment[], segments: readonly str
   return match(0, 0);
 }
 
-/** Does `rule` allow `method` on the decoded `segments`? */
-export function ruleMatches(rule: EndpointRule, method: string, segments: readonly string[]): boolean {
+function decodeQueryPart(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Does the raw query (after `?`, omitted = none) carry each condition exactly once, with its value? */
+export function queryMatches(conditions: readonly QueryCondition[], rawQuery: string | undefined): boolean {
+  if (conditions.length === 0) return true;
+  const parts = (rawQuery ?? '').split('&').map((part) => {
+    const eq = part.indexOf('=');
+    return eq < 0
+      ? { name: decodeQueryPart(part), value: '' }
+      : { name: decodeQueryPart(part.slice(0, eq)), value: decodeQueryPart(part.slice(eq + 1)) };
+  });
+  return conditions.every((c) => {
+    // an undecodable name could be this one: counted, so it can never match
+    const same = parts.filter((p) => p.name === undefined || p.name.toLowerCase() === c.name.toLowerCase());
+    return same.length === 1 && same[0]!.name === c.name && same[0]!.value === c.value;
+  });
+}
+
+/** Does `rule` allow `method` on the decoded `segments` with the raw `query` (omitted = none)? */
+export function ruleMatches(
+  rule: EndpointRule,
+  method: string,
+  segments: readonly string[],
+  query?: string,
+): boolean {
   const methodOk = rule.method === '*' ? isStandardMethod(method) : rule.method === method;
-  return methodOk && globMatches(rule.segments, segments);
+  return methodOk && globMatches(rule.segments, segments) && queryMatches(rule.query, query);
 }

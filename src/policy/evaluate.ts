@@ -40,6 +40,8 @@ export interface ServiceAllowed {
   target: string;
   /** the rule that allowed it (omitted = the service has no rules) */
   rule?: string;
+  /** every matching rule that carries a request rate, as `METHOD /glob` (omitted = none) */
+  rated?: string[];
 }
 
 /** A forward-proxy request the policy allows; the proxy still checks the address it dials. */
@@ -102,12 +104,22 @@ function evaluateService(policy: SandboxPolicy, req: ServiceRequest): Decision<S
       `${method} ${t.path} refused for service "${req.service}": method ${method} is not a standard method and no endpoint rule names it (${policy.ruleSet})`,
     );
   }
-  const hit = granted.rules.find((r) => ruleMatches(r, method, t.segments));
-  if (hit) return { allow: true, target: t.target, rule: hit.text };
+  const hit = granted.rules.find((r) => ruleMatches(r, method, t.segments, t.query));
+  if (hit) {
+    const allowed: ServiceAllowed = { allow: true, target: t.target, rule: hit.text };
+    // every rated rule that matches counts, so an unrated twin cannot dodge a rate
+    if (granted.rated) {
+      const rated = granted.rules.filter((r) => r.rate && ruleMatches(r, method, t.segments, t.query));
+      if (rated.length > 0) allowed.rated = rated.map((r) => r.text);
+    }
+    return allowed;
+  }
   const sources = [...new Set(granted.rules.map((r) => r.source))].join(', ');
+  // a rule that looks at the query is refused with it shown (git's fetch vs push differ there)
+  const shown = granted.rules.some((r) => r.query.length > 0) ? t.target : t.path;
   return deny(
     'AIRLOCK_ERR_POLICY_DENIED',
-    `${method} ${t.path} refused for service "${req.service}": not in its endpoint rules (from ${sources}; ${policy.ruleSet}), which allow only ${granted.rules.map((r) => r.text).join(', ')}`,
+    `${method} ${shown} refused for service "${req.service}": not in its endpoint rules (from ${sources}; ${policy.ruleSet}), which allow only ${granted.rules.map((r) => r.text).join(', ')}`,
   );
 }
 

@@ -45,6 +45,8 @@ export interface ServicePolicy {
   credential: string;
   /** the union of every rule for this service (empty = every endpoint allowed) */
   rules: EndpointRule[];
+  /** whether a rule carries a request rate */
+  rated: boolean;
 }
 
 /** One sandbox's composed, immutable policy: what `evaluate` decides against. */
@@ -206,10 +208,25 @@ export function createSandboxPolicy(options: SandboxPolicyOptions): SandboxPolic
         { hint: `add a profile that allows ${host}, or leave out --cred ${credential}` },
       );
     }
-    const rules = options.learn ? [] : acc.rules.filter((r) => r.service === service.name).map((r) => r.rule);
-    services.set(service.name, { service, credential, rules });
-    for (const h of service.hosts) credentialHosts.set(h.toLowerCase(), service.name);
+    const allows = (s: Service) =>
+      chosen.length === 0 || acc.open || acc.hosts.some((p) => hostMatches(p, upstreamHost(s)));
+    // a companion (github-git) comes with the credential where the profiles allow its upstream
+    for (const s of [service, ...catalogue.companions(service.name).filter(allows)]) {
+      const rules = options.learn ? [] : acc.rules.filter((r) => r.service === s.name).map((r) => r.rule);
+      services.set(s.name, { service: s, credential, rules, rated: rules.some((r) => r.rate) });
+      for (const h of s.hosts) credentialHosts.set(h.toLowerCase(), s.name);
+    }
   }
+  const unruled = [...services.values()].filter(
+    (s) =>
+      s.service.credentialOf !== undefined &&
+      s.rules.length === 0 &&
+      (services.get(s.service.credentialOf)?.rules.length ?? 0) > 0,
+  );
+  const ruleWarnings = unruled.map(
+    (s) =>
+      `endpoint rules restrict "${s.service.credentialOf}" but not "${s.service.name}", which sends the same credential to ${upstreamHost(s.service)} (git push included); give "${s.service.name}" rules of its own`,
+  );
   // with no profile, a sandbox reaches exactly its credentials' services
   const hosts =
     chosen.length === 0
@@ -223,7 +240,11 @@ export function createSandboxPolicy(options: SandboxPolicyOptions): SandboxPolic
     services,
     credentialHosts,
     catalogue,
-    warnings: [...(acc.open ? [OPEN_WARNING] : []), ...(options.learn ? [LEARN_WARNING] : [])],
+    warnings: [
+      ...(acc.open ? [OPEN_WARNING] : []),
+      ...(options.learn ? [LEARN_WARNING] : []),
+      ...ruleWarnings,
+    ],
   };
 }
 

@@ -1,15 +1,17 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 
-/** A budget's state (table `budgets`, sql/005_budgets.sql); times in epoch ms. */
+/** A budget's state (table `budgets`, sql/005_budgets.sql and 007_budget_requests.sql); times in epoch ms. */
 export interface BudgetRecord {
   owner: string;
   sandbox: string;
   /** '' = every credential */
   credential: string;
-  kind: 'tokens' | 'input' | 'output' | 'usd';
+  kind: 'tokens' | 'input' | 'output' | 'usd' | 'requests';
   /** 0 = no window */
   windowMs: number;
+  /** for a request rate, its endpoint rule `METHOD /glob` ('' = none) */
+  endpoint: string;
   limit: number;
   windowStart: number;
   used: number;
@@ -22,6 +24,7 @@ interface Row {
   credential: string;
   kind: BudgetRecord['kind'];
   window_ms: number;
+  endpoint: string;
   limit_value: number;
   window_start: string;
   used: number;
@@ -37,9 +40,9 @@ export class BudgetRecords {
   constructor(db: Db) {
     this.#load = db.prepare('SELECT * FROM budgets WHERE owner = ?');
     this.#save = db.prepare(
-      `INSERT INTO budgets (owner, sandbox, credential, kind, window_ms, limit_value, window_start, used, updated_at)
-       VALUES (@owner, @sandbox, @credential, @kind, @window_ms, @limit_value, @window_start, @used, @updated_at)
-       ON CONFLICT (owner, credential, kind, window_ms) DO UPDATE SET
+      `INSERT INTO budgets (owner, sandbox, credential, kind, window_ms, endpoint, limit_value, window_start, used, updated_at)
+       VALUES (@owner, @sandbox, @credential, @kind, @window_ms, @endpoint, @limit_value, @window_start, @used, @updated_at)
+       ON CONFLICT (owner, credential, kind, window_ms, endpoint) DO UPDATE SET
          sandbox = excluded.sandbox, limit_value = excluded.limit_value,
          window_start = excluded.window_start, used = excluded.used, updated_at = excluded.updated_at`,
     );
@@ -54,6 +57,7 @@ export class BudgetRecords {
       credential: r.credential,
       kind: r.kind,
       windowMs: r.window_ms,
+      endpoint: r.endpoint,
       limit: r.limit_value,
       windowStart: Date.parse(r.window_start),
       used: r.used,
@@ -74,6 +78,7 @@ export class BudgetRecords {
         credential: r.credential,
         kind: r.kind,
         window_ms: r.windowMs,
+        endpoint: r.endpoint,
         limit_value: r.limit,
         window_start: new Date(r.windowStart).toISOString(),
         used: r.used,

@@ -115,6 +115,16 @@ export function migrate(db: Db, dir = SQL_DIR): void {
     const current = db.pragma('user_version', { simple: true }) as number;
     return migrations.filter((m) => m.version > current);
   };
+  const known = migrations.at(-1)?.version ?? 0;
+  const found = db.pragma('user_version', { simple: true }) as number;
+  if (found > known) {
+    // its tables are not the ones this airlock's statements expect: refuse before preparing any
+    throw new AirlockError(
+      'AIRLOCK_ERR_STATE',
+      `${db.name} has schema version ${found}, newer than this airlock knows (${known}): a newer airlock wrote it`,
+      { hint: 'run the newer airlock, or point AIRLOCK_HOME at another state directory' },
+    );
+  }
   // the common case, an up-to-date database, takes no write lock
   if (pending().length === 0) return;
   db.transaction(() => {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,4 +109,14 @@ export async function startDaemon(
       return done.finally(() => clearTimeout(timer));
     },
   };
+}
+
+/**
+ * Runs `sh -c SCRIPT` in a daemon's sandbox and returns the HTTP status codes its curls printed
+ * (`-w '%{http_code} '`; 0 = no answer). The command must succeed.
+ */
+export async function execCodes(daemon: TestDaemon, sandbox: string, script: string): Promise<number[]> {
+  const r = await daemon.cli(['exec', sandbox, '--', 'sh', '-c', `${script}; true`]);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim().split(' ').map(Number);
 }

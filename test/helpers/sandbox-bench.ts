@@ -37,6 +37,14 @@ export function shareFlags(): string[] {
   return ['--mount', `${guestShare()}:${guestShare()}:ro`];
 }
 
+/**
+ * `airlock run` argv for a guest that sees the guest share and holds the OpenAI credential:
+ * `run <share> --cred OPENAI_API_KEY FLAGS -- COMMAND`.
+ */
+export function openaiRunArgs(flags: readonly string[], command: readonly string[]): string[] {
+  return ['run', ...shareFlags(), '--cred', 'OPENAI_API_KEY', ...flags, '--', ...command];
+}
+
 /** A new world-readable folder inside the guest share, removed after the test. */
 export function shareDir(t: TestContext, prefix: string): string {
   const dir = mkdtempSync(join(guestShare(), prefix));

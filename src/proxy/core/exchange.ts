@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { OutgoingHttpHeaders } from 'node:http';
-import { finished, pipeline, Transform, type Readable } from 'node:stream';
+import { finished, pipeline, Transform, Writable, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AuditEntry, AuditSink, LlmUsage, RequestIntent, RequestOutcome } from '../../audit/sink.js';
 import { AirlockError, errorType } from '../../errors.js';
@@ -19,7 +19,15 @@ export interface UpstreamAnswer {
   through?: Transform[];
   /** LLM usage seen in the body, read once it has ended (omitted = none) */
   usage?(): LlmUsage | undefined;
+  /**
+   * the body is small (its length is known and at most SMALL_BODY_BYTES, before what it passes
+   * through): read it whole, then answer with its exact length in one write (omitted = stream it)
+   */
+  small?: boolean;
 }
+
+/** The largest body an exchange holds whole to answer it in one write, in bytes. */
+export const SMALL_BODY_BYTES = 64 * 1024;
 
 /** The upstream side of an exchange: an HTTP request, or a TCP connection for a tunnel. */
 export interface UpstreamLeg {
@@ -196,14 +204,17 @@ export async function runExchange(
       )
     : null;
 
+  /** the upstream failed before the guest's answer began: airlock answers for it */
+  const upstreamFailed = (err: unknown) => {
+    const failure = classifyUpstreamError(err, leg.host);
+    finish('error', failure.status ?? 502, errorType(failure.code));
+    port.fail(errorAnswer(failure));
+  };
   let answer: UpstreamAnswer;
   try {
     answer = await leg.open(body, abort);
   } catch (err) {
-    if (guestGone) return;
-    const failure = classifyUpstreamError(err, leg.host);
-    finish('error', failure.status ?? 502, errorType(failure.code));
-    port.fail(errorAnswer(failure));
+    if (!guestGone) upstreamFailed(err);
     return;
   }
   if (guestGone) return void answer.body.destroy();
@@ -225,14 +236,34 @@ export async function runExchange(
     }
     finish('allowed', answer.status, undefined, usage);
   };
-  const sink = port.begin(answer.status, answer.headers);
-  sink.once('close', () => {
-    if (!sink.writableFinished) failed ??= { side: 'guest' };
-  });
   // one pipeline per direction, and no stream more than needed: Node's pipeline makes an error
   // object for each stream it tears down; the bytes to the guest are counted as they pass by
   const streams = [answer.body, ...(answer.through ?? [])];
   streams.at(-1)!.on('data', (chunk: Buffer) => (seen.bytesOut += chunk.length));
+  if (answer.small && port.kind === 'http') {
+    // the whole answer in one write: no chunked framing, no second write for its end
+    const chunks: Buffer[] = [];
+    const whole = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        callback();
+      },
+    });
+    chain(streams, whole, (err) => {
+      if (guestGone) return;
+      if (err) return upstreamFailed(failed?.side === 'upstream' ? failed.err : err);
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      const sink = port.begin(answer.status, { ...answer.headers, 'content-length': bytes.length });
+      sink.end(bytes, (error?: Error | null) =>
+        error ? finish('error', answer.status, 'guest disconnected') : complete(),
+      );
+    });
+    return;
+  }
+  const sink = port.begin(answer.status, answer.headers);
+  sink.once('close', () => {
+    if (!sink.writableFinished) failed ??= { side: 'guest' };
+  });
   const ended = (err?: Error | null) => {
     if (failed?.side === 'upstream') {
       finish('error', answer.status, errorType(classifyUpstreamError(failed.err, leg.host).code));

@@ -14,8 +14,12 @@ export type RefusedRequest = Omit<RequestIntent, 'sandboxId'>;
 export interface Refusals {
   /** takes one request from the sandbox's request rate; past it, refuses it (429) and returns false */
   admit(port: ReplyPort, request: RefusedRequest): boolean;
-  /** records a refusal (its own row, or folded into one row per second past the refusal rate) and answers it */
-  refuse(port: ReplyPort, error: AirlockError, request: RefusedRequest): void;
+  /**
+   * records a refusal (its own row, or folded into one row per second past the refusal rate) and
+   * answers it; `retryAfter` in seconds becomes its Retry-After header (omitted = none, or 1 s for
+   * AIRLOCK_ERR_RATE_LIMITED)
+   */
+  refuse(port: ReplyPort, error: AirlockError, request: RefusedRequest, retryAfter?: number): void;
   /** writes the pending folded row now (the proxy is closing) */
   flush(): void;
 }
@@ -73,7 +77,7 @@ export function createRefusals(options: RefusalsOptions): Refusals {
     timer ??= setTimeout(flush, FOLD_WINDOW_MS).unref();
   }
 
-  function refuse(port: ReplyPort, error: AirlockError, request: RefusedRequest): void {
+  function refuse(port: ReplyPort, error: AirlockError, request: RefusedRequest, retryAfter?: number): void {
     const status = error.status ?? 500;
     if (itemised.take()) {
       record(request, status, errorType(error.code));
@@ -81,7 +85,9 @@ export function createRefusals(options: RefusalsOptions): Refusals {
         { service: request.service, method: request.method, host: request.host, status, code: error.code },
         'refused',
       );
-      port.fail(errorAnswer(error, error.code === 'AIRLOCK_ERR_RATE_LIMITED' ? 1 : undefined));
+      port.fail(
+        errorAnswer(error, retryAfter ?? (error.code === 'AIRLOCK_ERR_RATE_LIMITED' ? 1 : undefined)),
+      );
       try {
         options.onRefusal?.({
           method: request.method,

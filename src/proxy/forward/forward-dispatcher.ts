@@ -1,4 +1,4 @@
-import { Agent } from 'undici';
+import { Agent } from '../core/undici-parts.js';
 import type { EgressGuard } from '../core/context.js';
 
 export interface ForwardDispatcherOptions {

@@ -21,8 +21,40 @@ export function guestVariables(
     if (!credential) continue;
     for (const name of [service.envVar, ...service.aliases]) env[name] = credential.placeholder;
   }
+  return { ...env, ...gitVariables(services, credentials, base) };
+}
+
+/**
+ * git's url rewrites as command-scope config (`GIT_CONFIG_COUNT`, `GIT_CONFIG_KEY_<n>`,
+ * `GIT_CONFIG_VALUE_<n>`): each `gitUrls` prefix of a service with a granted credential becomes
+ * `url.<proxy>/proxy/<name>/.insteadOf`, which git applies to fetch and push URLs alike. The
+ * count is always set, 0 when there is nothing to rewrite, so no other count can add config;
+ * with a rewrite git is told never to prompt (the proxy supplies the credential).
+ */
+export function gitVariables(
+  services: readonly Service[],
+  credentials: Readonly<Record<string, unknown>>,
+  proxyBaseUrl: string,
+): Record<string, string> {
+  const base = proxyBaseUrl.replace(/\/+$/, '');
+  const pairs: [string, string][] = [];
+  for (const service of services) {
+    if (!credentials[service.name]) continue;
+    for (const prefix of service.gitUrls ?? []) {
+      pairs.push([`url.${base}/proxy/${service.name}/.insteadOf`, prefix]);
+    }
+  }
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(pairs.length) };
+  pairs.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = value;
+  });
+  if (pairs.length > 0) env.GIT_TERMINAL_PROMPT = '0';
   return env;
 }
+
+/** git's command-scope config variables, which airlock sets (see `gitVariables`). */
+const GIT_CONFIG_VARIABLE = /^GIT_CONFIG_(?:COUNT|KEY_\d+|VALUE_\d+)$/;
 
 /**
  * The forward-proxy variables, upper and lower case (tools read either): everything goes
@@ -56,6 +88,7 @@ export function reservedVariable(
   services: readonly Service[],
 ): string | undefined {
   if (name.startsWith('AIRLOCK_')) return 'AIRLOCK_* variables are set by airlock';
+  if (GIT_CONFIG_VARIABLE.test(name)) return "it carries git's url rewrites to the proxy";
   if (PROXY_VARIABLE_NAMES.has(name.toLowerCase()))
     return 'the guest reaches the network only through its proxy';
   const credential = granted.find((s) => s.envVar === name || s.aliases.includes(name));

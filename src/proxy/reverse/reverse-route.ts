@@ -7,8 +7,9 @@ import type { Service } from '../../catalogue/service.js';
 import { AirlockError } from '../../errors.js';
 import type { ProxyContext } from '../core/context.js';
 import type { UpstreamAnswer } from '../core/exchange.js';
-import { runExchange, type SettleUsage } from '../core/exchange.js';
+import { runExchange, SMALL_BODY_BYTES, type SettleUsage } from '../core/exchange.js';
 import { forwardableResponseHeaders } from '../core/headers.js';
+import { forGitClient } from '../core/git-client.js';
 import { createHttpLeg } from '../core/http-leg.js';
 import type { ReplyPort } from '../core/reply-port.js';
 import type { UsageReader } from '../types.js';
@@ -99,17 +100,21 @@ export function createReverseRoute(ctx: ProxyContext) {
     const through = [...(decoders ?? []), scrubber.stream()];
     if (meter) meter.upstream = response.body;
     if (usage) through.push(meter ? meter.stream(usage) : usageTap(usage));
+    const length = Number(response.headers['content-length'] ?? NaN);
     return {
       status: response.statusCode,
       headers,
       body: response.body,
       through,
       usage: () => usage?.end(),
+      // a compressed body's decoded length is unknown: only identity bodies are held whole
+      small: !decoders && !hasNoBody(method, response.statusCode) && length <= SMALL_BODY_BYTES,
     };
   }
 
   async function serve(port: ReplyPort, req: IncomingMessage): Promise<void> {
     const startedAt = Date.now();
+    port = forGitClient(port, req.headers['user-agent']); // git shows only text/plain refusals
     const url = req.url ?? '';
     const route = parseReverseTarget(url) ?? { service: '', rawTarget: url.slice(REVERSE_PREFIX.length) };
     const checked = checkServiceRequest(ctx, port, req, route, startedAt);
@@ -117,22 +122,30 @@ export function createReverseRoute(ctx: ProxyContext) {
     const { service, credential, upstream, base, path } = checked;
     const method = base.method;
 
-    // a budgeted LLM call holds what it may use before it goes out, or is refused
+    // a budgeted call (an LLM call under a token or cost budget, or any call under a request
+    // budget or an endpoint rule's rate) holds what it may use before it goes out, or is refused
     let meter: BudgetMeter | undefined;
     let exchangePort = port;
-    if (budget && credential && service.usageFormat && budget.covers(credential.envVar)) {
+    const scope = { llm: service.usageFormat !== undefined, rated: checked.rated };
+    if (budget && credential && budget.covers(credential.envVar, scope)) {
       let peeked: PeekedBody | undefined;
       try {
-        peeked = port.body ? await peekBody(port.body) : undefined;
+        peeked = port.body && scope.llm ? await peekBody(port.body) : undefined;
       } catch {
         return; // the guest went away while sending its request: nothing went out
       }
       const reservation = budget.reserve(
         credential.envVar,
         readAsk(peeked?.complete ? peeked.head : undefined, path),
+        scope,
       );
-      if (typeof reservation === 'string') {
-        return refusals.refuse(port, new AirlockError('AIRLOCK_ERR_BUDGET_EXHAUSTED', reservation), base);
+      if ('reason' in reservation) {
+        const error = new AirlockError('AIRLOCK_ERR_BUDGET_EXHAUSTED', reservation.reason);
+        const retryAfter =
+          reservation.retryAt === undefined
+            ? undefined
+            : Math.max(1, Math.ceil((reservation.retryAt - Date.now()) / 1000));
+        return refusals.refuse(port, error, base, retryAfter);
       }
       meter = createBudgetMeter(budget, reservation);
       if (peeked) exchangePort = { ...port, body: peeked.body };

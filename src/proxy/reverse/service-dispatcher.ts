@@ -1,5 +1,6 @@
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
-import { Agent, buildConnector } from 'undici';
+import type { buildConnector as BuildConnector } from 'undici';
+import { Agent, buildConnector } from '../core/undici-parts.js';
 
 export interface ServiceDispatcherOptions {
   /** hostname → IP to connect to; SNI, certificate check and Host stay the hostname (omitted = DNS) */
@@ -55,17 +56,25 @@ export function upstreamTlsTarget(
  */
 export function createServiceDispatcher(options: ServiceDispatcherOptions): Agent {
   const resolve = options.resolve ?? {};
+  const hostCa = options.hostCa ?? {};
   // One secure context per trust list, built once: parsing ~140 root certificates for every
-  // new upstream connection would cost about a millisecond each.
-  const trusted = (extra: readonly string[]) =>
-    buildConnector({
-      secureContext: secureContextFor([...(options.upstreamCa ?? []), ...extra]),
-      rejectUnauthorized: true,
-      timeout: options.connectTimeout,
-    });
-  const shared = trusted([]);
-  // a service's own CA is trusted for that service's hosts and nowhere else
-  const perHost = new Map(Object.entries(options.hostCa ?? {}).map(([host, ca]) => [host, trusted(ca)]));
+  // new upstream connection would cost about a millisecond each. Built at the first connection
+  // that needs it, not at start: ~60 ms a sandbox that never calls out should not pay.
+  const connectors = new Map<string, BuildConnector.connector>();
+  const connectorFor = (hostname: string) => {
+    // a service's own CA is trusted for that service's hosts and nowhere else
+    const key = Object.hasOwn(hostCa, hostname) ? hostname : '';
+    let connector = connectors.get(key);
+    if (connector === undefined) {
+      connector = buildConnector({
+        secureContext: secureContextFor([...(options.upstreamCa ?? []), ...(hostCa[key] ?? [])]),
+        rejectUnauthorized: true,
+        timeout: options.connectTimeout,
+      });
+      connectors.set(key, connector);
+    }
+    return connector;
+  };
   return new Agent({
     headersTimeout: options.headersTimeout,
     bodyTimeout: options.bodyTimeout,
@@ -73,8 +82,10 @@ export function createServiceDispatcher(options: ServiceDispatcherOptions): Agen
     connect(opts, callback) {
       const pinned = Object.hasOwn(resolve, opts.hostname) ? resolve[opts.hostname] : undefined;
       // connect to the pinned IP but keep the real name for SNI and the certificate check
-      const connector = perHost.get(opts.hostname) ?? shared;
-      connector({ ...opts, hostname: pinned ?? opts.hostname, servername: opts.hostname }, callback);
+      connectorFor(opts.hostname)(
+        { ...opts, hostname: pinned ?? opts.hostname, servername: opts.hostname },
+        callback,
+      );
     },
   });
 }

@@ -59,6 +59,8 @@ export interface CheckedServiceRequest {
   /** the exact normalized path+query that was checked */
   target: string;
   path: string;
+  /** the endpoint rules with a rate that this request matched (omitted = none) */
+  rated?: string[];
   guestHeaders: HeaderPairs;
   guestQuery: QueryPart[];
 }
@@ -126,7 +128,7 @@ export function checkServiceRequest(
     refusals.refuse(port, new AirlockError('AIRLOCK_ERR_WRONG_CREDENTIAL', message), base);
     return undefined;
   }
-  return {
+  const checked: CheckedServiceRequest = {
     service,
     credential,
     upstream: upstreams.get(service.name)!,
@@ -136,6 +138,8 @@ export function checkServiceRequest(
     guestHeaders,
     guestQuery,
   };
+  if (decision.rated) checked.rated = decision.rated;
+  return checked;
 }
 
 /** The request as it goes upstream: headers and query with the real credential in, and the query for the audit row. */
