@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
 import { WebSocket } from 'ws';
+import { createBudgetLedger, endpointRates, priceTable } from '../src/budget/index.js';
+import { grantAll } from './helpers/policy.js';
 import { startPolicyBench } from './helpers/policy-proxy.js';
-import { startBench, type Bench } from './helpers/proxy-bench.js';
+import { builtin, startBench, type Bench } from './helpers/proxy-bench.js';
 import { wsStandIn } from './helpers/ws-stand-in.js';
 
 /**
@@ -306,4 +308,27 @@ test('an upstream whose certificate is not trusted gets no handshake: 502 airloc
     [outcome?.decision, outcome?.status, outcome?.reason],
     ['error', 502, 'airlock_upstream_tls'],
   );
+});
+
+test('a rated endpoint rule counts each WebSocket session as one request: past it, 429 with Retry-After', async (t) => {
+  const policy = grantAll([builtin('openai')], { allowEndpoints: ['openai:GET:/v1/realtime 2/1m'] });
+  const ledger = createBudgetLedger({
+    owner: 'agent',
+    sandboxId: 'sbx-agent',
+    rules: endpointRates(policy),
+    prices: priceTable(),
+    persist: () => {},
+  });
+  const bench = await startBench(t, { services: ['openai'], deps: { policy, budget: ledger } });
+  const standIn = wsStandIn(bench.upstream, bench.cred('openai').secret);
+  for (let i = 0; i < 2; i++) {
+    const guest = await openGuest(t, wsUrl(bench, '/realtime'), {});
+    guest.close();
+    await closed(guest);
+  }
+  const third = await refusedHandshake(wsUrl(bench, '/realtime'), {});
+  assert.equal(third.status, 429);
+  assert.equal((JSON.parse(third.body) as ErrorBody).error.type, 'airlock_budget_exhausted');
+  assert.ok(Number(third.headers['retry-after']) > 0);
+  assert.equal(standIn.handshakes.length, 2);
 });

@@ -7,7 +7,13 @@ import type { AuditEntry, RequestIntent } from '../../audit/sink.js';
 import { AirlockError, errorType } from '../../errors.js';
 import { errorAnswer } from '../core/answer.js';
 import type { ProxyContext } from '../core/context.js';
-import { commitIntent, counter, recordExchange, type ExchangeRecord } from '../core/exchange.js';
+import {
+  commitIntent,
+  counter,
+  recordExchange,
+  type ExchangeRecord,
+  type SettleUsage,
+} from '../core/exchange.js';
 import { forwardableResponseHeaders, type HeaderPairs, type ResponseHeaders } from '../core/headers.js';
 import { failOnBug, socketPort, type ReplyPort } from '../core/reply-port.js';
 import { classifyUpstreamError } from '../core/upstream-error.js';
@@ -18,6 +24,7 @@ import {
   checkServiceRequest,
   serviceTable,
   upstreamRequestParts,
+  type CheckedServiceRequest,
   type ServiceRoute,
 } from './service-request.js';
 import { upstreamTlsTarget } from './service-dispatcher.js';
@@ -153,11 +160,14 @@ async function serveUpgrade(
     return ctx.refusals.refuse(port, error, base);
   }
 
+  const settle = holdRequestBudget(ctx, port, checked);
+  if (settle === null) return;
+
   const intent: RequestIntent = { sandboxId: ctx.deps.sandboxId, ...base };
   if (auditQuery) intent.query = auditQuery;
   const entry = await commitIntent(ctx, intent, port);
-  if (!entry) return;
-  const session = recordSession(ctx, intent, entry);
+  if (!entry) return void settle?.(undefined);
+  const session = recordSession(ctx, intent, entry, settle);
   if (socket.destroyed) return session.outcome('error', 0, 'guest disconnected');
 
   const { scrubber } = serviceTable(ctx.deps);
@@ -236,6 +246,37 @@ async function serveUpgrade(
   });
 }
 
+/**
+ * A session is one request to the sandbox's request budgets and endpoint-rule rates: held
+ * before it goes out (refused 429 when none is left), settled when it ends. Token and cost
+ * budgets do not see it (no usage is read from messages). Returns how to settle (undefined =
+ * no budget applies) or null when refused.
+ */
+function holdRequestBudget(
+  ctx: ProxyContext,
+  port: ReplyPort,
+  checked: CheckedServiceRequest,
+): SettleUsage | undefined | null {
+  const { budget } = ctx.deps;
+  const { credential, rated, base } = checked;
+  const scope = rated ? { llm: false, rated } : { llm: false };
+  if (!budget || !credential || !budget.covers(credential.envVar, scope)) return undefined;
+  const reservation = budget.reserve(credential.envVar, {}, scope);
+  if ('reason' in reservation) {
+    const error = new AirlockError('AIRLOCK_ERR_BUDGET_EXHAUSTED', reservation.reason);
+    const retryAfter =
+      reservation.retryAt === undefined
+        ? undefined
+        : Math.max(1, Math.ceil((reservation.retryAt - Date.now()) / 1000));
+    ctx.refusals.refuse(port, error, base, retryAfter);
+    return null;
+  }
+  return () => {
+    budget.settle(reservation, undefined);
+    return undefined;
+  };
+}
+
 /** The upstream refused the handshake: its answer goes to the guest as HTTP, decoded and scrubbed, then the socket closes. */
 function answerRefusal(
   response: IncomingMessage,
@@ -273,8 +314,13 @@ interface SessionRecord extends ExchangeRecord {
   ended: (end: WebSocketRelayEnd, host: string) => void;
 }
 
-function recordSession(ctx: ProxyContext, intent: RequestIntent, entry: AuditEntry): SessionRecord {
-  const record = recordExchange(ctx, intent, entry);
+function recordSession(
+  ctx: ProxyContext,
+  intent: RequestIntent,
+  entry: AuditEntry,
+  settle: SettleUsage | undefined,
+): SessionRecord {
+  const record = recordExchange(ctx, intent, entry, settle);
   const { seen, outcome } = record;
   return {
     ...record,
