@@ -8,6 +8,7 @@ import { parseDuration } from '../audit/query.js';
 import type { GuestProcess } from '../sandbox/guest-process.js';
 import { checkWorkdir, parseMount } from '../sandbox/host-paths.js';
 import { Engine, type EngineSandbox } from '../engine/engine.js';
+import type { InterceptScope } from '../proxy/index.js';
 import { sandboxBudgets, sandboxPolicy } from '../engine/enforced-sandbox.js';
 import { blockedLines, summaryLine } from './blocked-lines.js';
 import type { CliIo, Command } from './command.js';
@@ -21,6 +22,7 @@ const FLAGS = {
   'allow-endpoint': { value: true, multiple: true },
   budget: { value: true, multiple: true },
   learn: {},
+  intercept: { value: true },
   env: { value: true, multiple: true },
   name: { value: true },
   user: { value: true },
@@ -58,6 +60,10 @@ Flags:
                       the same name carries on with what the earlier ones used
   --learn             record what CMD does for \`airlock learn\`: endpoint rules are not
                       enforced (the profiles' hosts are); see docs/learn.md
+  --intercept SCOPE   which HTTPS tunnels airlock opens with the sandbox's own CA:
+                      credentials (default: the hosts of granted credentials, whose tokens
+                      it injects) or all (every allowed host, each request audited with
+                      its method and path); see docs/proxy.md
   --config FILE       configuration file (default: $AIRLOCK_CONFIG, else /etc/airlock/config.json)
   --env K=V           set a variable in the guest (repeatable)
   --name NAME         a label for the sandbox
@@ -85,6 +91,12 @@ Exit status: CMD's own; 125 when airlock fails (usage, config, setup: CMD never 
 when CMD cannot be run; 127 when it is not found; 128+n when it dies of signal n.
 Ctrl-C and other signals are passed to CMD.
 `;
+
+/** `--intercept credentials|all` (undefined = the config's). */
+function interceptFlag(value: string | undefined): InterceptScope | undefined {
+  if (value === undefined || value === 'credentials' || value === 'all') return value;
+  throw new AirlockError('AIRLOCK_ERR_USAGE', `--intercept ${value}: expected credentials or all`);
+}
 
 /** Signals a user sends to "the program"; airlock hands them to the guest. */
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
@@ -147,6 +159,7 @@ async function runSandboxed(args: string[], io: CliIo, lifetime: GuestLifetime):
     allowEndpoints: listFlag(flags, 'allow-endpoint'),
     budgets: listFlag(flags, 'budget'),
     learn: flags.learn === true,
+    intercept: interceptFlag(stringFlag(flags, 'intercept')),
     name,
     user: stringFlag(flags, 'user'),
     env,

@@ -36,6 +36,27 @@ export function parseReverseTarget(url: string): { service: string; rawTarget: s
   return service === '' ? undefined : { service, rawTarget: end < 0 ? '' : rest.slice(end) };
 }
 
+/**
+ * Where one service request goes: the reverse route's `/proxy/<service><rest>`, or a request
+ * inside an intercepted tunnel, whose upstream is the tunnel's verified CONNECT target.
+ */
+export interface ServiceRoute {
+  /** the service's name ('' = none named) */
+  service: string;
+  /** '' or `/path[?query]` below the upstream's base path, undecoded: what the policy checks */
+  rawTarget: string;
+  /** origin and base path to send it to (omitted = the service's `upstream`) */
+  upstream?: URL;
+}
+
+/** One sandbox's service exchange: the reverse route, and the entry other transports share. */
+export interface ServiceExchange {
+  /** the reverse route (`/proxy/<service>/…`) */
+  serve(port: ReplyPort, req: IncomingMessage): Promise<void>;
+  /** a request for a service by any transport: policy, credential check, injection, scrubbing, usage, budgets, audit */
+  serveService(port: ReplyPort, req: IncomingMessage, route: ServiceRoute): Promise<void>;
+}
+
 /** Feeds the bytes that pass to a usage reader, holding none. */
 function usageTap(usage: UsageReader): Transform {
   return new Transform({
@@ -61,7 +82,7 @@ function hasNoBody(method: string, status: number): boolean {
  * credential goes in, and the exchange runs. The upstream's answer is decoded (compression
  * cannot hide an echo) and every form of every secret in it becomes its placeholder form.
  */
-export function createReverseRoute(ctx: ProxyContext) {
+export function createReverseRoute(ctx: ProxyContext): ServiceExchange {
   const { deps, policy, refusals } = ctx;
   const services = new Map(deps.services.map((s) => [s.name, s]));
   // parsed once per sandbox, not per request
@@ -119,11 +140,20 @@ export function createReverseRoute(ctx: ProxyContext) {
     };
   }
 
-  async function serve(port: ReplyPort, req: IncomingMessage): Promise<void> {
+  /** The reverse route: `/proxy/<service><rest>`. */
+  function serve(port: ReplyPort, req: IncomingMessage): Promise<void> {
+    const url = req.url ?? '';
+    return serveService(
+      port,
+      req,
+      parseReverseTarget(url) ?? { service: '', rawTarget: url.slice(REVERSE_PREFIX.length) },
+    );
+  }
+
+  /** One request for a service, by whichever transport it came (see ServiceRoute). */
+  async function serveService(port: ReplyPort, req: IncomingMessage, target: ServiceRoute): Promise<void> {
     const startedAt = Date.now();
     const method = req.method ?? 'GET';
-    const url = req.url ?? '';
-    const target = parseReverseTarget(url) ?? { service: '', rawTarget: url.slice(REVERSE_PREFIX.length) };
     const base: Omit<RequestIntent, 'sandboxId'> = {
       method,
       host: '',
@@ -143,7 +173,7 @@ export function createReverseRoute(ctx: ProxyContext) {
     if (service) {
       // denials name the credential too: "what was tried with GITHUB_TOKEN" includes the refusals
       base.service = service.name;
-      base.host = upstreams.get(service.name)!.host;
+      base.host = (target.upstream ?? upstreams.get(service.name)!).host;
       if (credential) base.credential = credential.envVar;
     }
     if (!decision.allow)
@@ -155,7 +185,7 @@ export function createReverseRoute(ctx: ProxyContext) {
       );
       return refusals.refuse(port, error, base);
     }
-    const upstream = upstreams.get(service.name)!;
+    const upstream = target.upstream ?? upstreams.get(service.name)!;
     const [path, rawQuery] = splitTarget(decision.target);
     base.path = path;
 
@@ -215,5 +245,5 @@ export function createReverseRoute(ctx: ProxyContext) {
     await runExchange(ctx, intent, exchangePort, leg, settle);
   }
 
-  return serve;
+  return { serve, serveService };
 }
