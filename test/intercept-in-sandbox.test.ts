@@ -18,13 +18,22 @@ const standIns: UpstreamHandler = (req, res) => {
   if (host === 'api.github.com' && req.url === '/user') {
     return json({ login: 'airlock-bot', id: 1, echoed: req.headers.authorization ?? null });
   }
+  if (host === 'huggingface.co' && req.url === '/api/whoami-v2') {
+    return json({ name: 'airlock-bot', echoed: req.headers.authorization ?? null });
+  }
   if (host === 'api.openai.com' && req.url === '/v1/models') return json({ object: 'list', data: [] });
   if (host === 'raw.githubusercontent.com') return void res.writeHead(200).end('opaque tunnel ok\n');
   res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such stand-in"}');
   return undefined;
 };
 
-const HOSTS = ['api.github.com', 'raw.githubusercontent.com', 'api.openai.com', 'api.anthropic.com'];
+const HOSTS = [
+  'api.github.com',
+  'raw.githubusercontent.com',
+  'api.openai.com',
+  'api.anthropic.com',
+  'huggingface.co',
+];
 
 type Row = Record<string, unknown>;
 async function auditRows(home: string): Promise<Row[]> {
@@ -109,6 +118,35 @@ test(
           'gh\'s "token <placeholder>" became the real token',
         );
         assert.ok(!run.stdout.includes(secret) && !run.stderr.includes(secret));
+      },
+    );
+
+    await t.test(
+      'the placeholder is taken where tools put it: Basic x-access-token (git), Bearer (the hub)',
+      async () => {
+        const hf = canarySecret('huggingface');
+        const before = upstream.requests.length;
+        const run = await runScript(
+          home,
+          config,
+          ['--profile', 'github', '--profile', 'llm-only', '--cred', 'GITHUB_TOKEN', '--cred', 'HF_TOKEN'],
+          [
+            'curl -sS --fail-with-body -u "x-access-token:$GITHUB_TOKEN" https://api.github.com/user',
+            'curl -sS --fail-with-body -H "Authorization: Bearer $HF_TOKEN" https://huggingface.co/api/whoami-v2',
+            // another key is refused, not sent
+            'curl -sS -o /dev/null -w "%{http_code}" -H "Authorization: token ghp_not_the_placeholder" https://api.github.com/user',
+          ].join(' && echo && '),
+          { ...env, HF_TOKEN: hf },
+        );
+        assert.equal(run.status, 0, run.stderr + run.stdout);
+        const seen = upstream.requests.slice(before);
+        assert.deepEqual(
+          seen.map((r) => r.headers.authorization),
+          [`Bearer ${secret}`, `Bearer ${hf}`],
+          'each real token once; the wrong key never went upstream',
+        );
+        assert.match(run.stdout, /403$/);
+        assert.ok(![secret, hf].some((s) => run.stdout.includes(s) || run.stderr.includes(s)));
       },
     );
 

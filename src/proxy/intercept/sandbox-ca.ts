@@ -1,10 +1,26 @@
-import 'reflect-metadata'; // @peculiar/x509 v2 reads decorator metadata through the Reflect polyfill
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { randomBytes, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 
-x509.cryptoProvider.set(webcrypto);
+let library: Promise<typeof X509> | undefined;
+
+/**
+ * @peculiar/x509 with its Reflect polyfill (v2 reads decorator metadata through it), loaded on
+ * first use: about 50–90 ms of module loading that then overlaps the sandbox's kernel setup
+ * instead of delaying every command's start.
+ */
+function loadX509(): Promise<typeof X509> {
+  library ??= (async () => {
+    await import('reflect-metadata');
+    // a CommonJS module: bundled, its exports come as the namespace's default
+    const loaded = (await import('@peculiar/x509')) as typeof X509 & { default?: typeof X509 };
+    const x509 = loaded.default?.cryptoProvider ? loaded.default : loaded;
+    x509.cryptoProvider.set(webcrypto);
+    return x509;
+  })();
+  return library;
+}
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -49,6 +65,7 @@ function pemKey(der: ArrayBuffer): string {
  * concurrent handshakes mint once.
  */
 export async function createSandboxCa(options: SandboxCaOptions = {}): Promise<SandboxCa> {
+  const x509 = await loadX509();
   const subtle = webcrypto.subtle;
   const notBefore = new Date(Date.now() - BACKDATE_MS);
   const notAfter = new Date(Date.now() + VALIDITY_MS);
