@@ -150,6 +150,33 @@ test(
       },
     );
 
+    await t.test('inside the tunnel: the Host header cannot redirect, and endpoint rules hold', async () => {
+      const before = upstream.requests.length;
+      const run = await runScript(
+        home,
+        config,
+        ['--profile', 'github', '--cred', 'GITHUB_TOKEN', '--allow-endpoint', 'github:GET:/user'],
+        [
+          'curl -sS --fail-with-body -H "Host: evil.test" https://api.github.com/user',
+          'curl -sS -o /dev/null -w "%{http_code}" https://api.github.com/repos/o/r',
+        ].join(' && echo && '),
+        env,
+      );
+      assert.equal(run.status, 0, run.stderr + run.stdout);
+      assert.match(run.stdout, /403$/, 'a path outside the endpoint rules is refused inside the tunnel');
+      const seen = upstream.requests.slice(before);
+      assert.equal(seen.length, 1, 'the refused request never went upstream');
+      assert.equal(
+        seen[0]!.headers.host,
+        'api.github.com',
+        'the upstream is the CONNECT target, not the Host header',
+      );
+      assert.equal(seen[0]!.servername, 'api.github.com');
+      const refused = (await auditRows(home)).filter((r) => r.path === '/repos/o/r').at(-1)!;
+      assert.equal(refused.decision, 'denied');
+      assert.equal(refused.method, 'GET');
+    });
+
     await t.test('the sandbox CA is trusted in the guest, and no private key is in its view', async () => {
       const run = await runScript(
         home,
