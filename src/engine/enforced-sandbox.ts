@@ -323,7 +323,7 @@ export async function createEnforcedSandbox(
     sandbox.setGuestVariables({
       ...guestVariables(services, credentials, proxyUrl),
       ...(forwardOn ? proxyVariables(proxyUrl) : {}),
-      ...trustVariables(),
+      ...trustVariables(spec.env),
       AIRLOCK_SANDBOX_ID: sandbox.id,
       AIRLOCK_PROXY_URL: proxyUrl,
     });
