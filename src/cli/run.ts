@@ -8,12 +8,11 @@ import { parseDuration } from '../audit/query.js';
 import type { GuestProcess } from '../sandbox/guest-process.js';
 import { checkWorkdir, parseMount } from '../sandbox/host-paths.js';
 import { Engine, type EngineSandbox } from '../engine/engine.js';
-import type { InterceptScope } from '../proxy/index.js';
 import { sandboxBudgets, sandboxPolicy } from '../engine/enforced-sandbox.js';
 import { blockedLines, summaryLine } from './blocked-lines.js';
 import type { CliIo, Command } from './command.js';
 import { closeAfter } from './close-after.js';
-import { listFlag, parseFlags, stringFlag } from './flags.js';
+import { interceptFlag, listFlag, parseFlags, stringFlag } from './flags.js';
 
 const FLAGS = {
   profile: { value: true, multiple: true },
@@ -91,12 +90,6 @@ Exit status: CMD's own; 125 when airlock fails (usage, config, setup: CMD never 
 when CMD cannot be run; 127 when it is not found; 128+n when it dies of signal n.
 Ctrl-C and other signals are passed to CMD.
 `;
-
-/** `--intercept credentials|all` (undefined = the config's). */
-function interceptFlag(value: string | undefined): InterceptScope | undefined {
-  if (value === undefined || value === 'credentials' || value === 'all') return value;
-  throw new AirlockError('AIRLOCK_ERR_USAGE', `--intercept ${value}: expected credentials or all`);
-}
 
 /** Signals a user sends to "the program"; airlock hands them to the guest. */
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
