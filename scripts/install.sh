@@ -9,11 +9,11 @@ cd "$(dirname "$0")/.."
 say() { echo "install: $*"; }
 
 SYSTEM_PACKAGES=(nftables iproute2 util-linux procps bubblewrap curl git ca-certificates openssl)
-# --with-test-tools: what the test suite drives inside sandboxes besides (tmux, keyctl, pip)
+# --with-test-tools: what the test suite drives inside sandboxes besides (tmux, keyctl, pip, gh)
 # --with-bench-tools: what `npm run bench` compares airlock with and loads it by (wrk, nginx, haproxy)
 for arg in "$@"; do
   case "$arg" in
-    --with-test-tools) SYSTEM_PACKAGES+=(tmux keyutils python3 python3-pip zsh) ;;
+    --with-test-tools) SYSTEM_PACKAGES+=(tmux keyutils python3 python3-pip zsh gh) ;;
     --with-bench-tools) SYSTEM_PACKAGES+=(wrk nginx-light haproxy) ;;
     *) echo "install.sh: unknown flag $arg (--with-test-tools, --with-bench-tools)" >&2; exit 2 ;;
   esac

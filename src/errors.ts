@@ -110,7 +110,8 @@ export const ERRORS = {
   },
   AIRLOCK_ERR_USE_BASE_URL: {
     status: 403,
-    meaning: 'a credential host was asked for through the forward proxy instead of its base URL',
+    meaning:
+      'a credential host was asked for through the forward proxy where its key cannot be injected (plain HTTP, a port other than 443)',
   },
   AIRLOCK_ERR_FORBIDDEN_ADDRESS: {
     status: 403,

@@ -16,7 +16,15 @@ const policy = grantAll([builtin('openai')], { profiles: ['github', 'llm-only'] 
 
 test('a refused CONNECT carries the policy’s own reason, word for word', async (t) => {
   const bench = await startForwardBench(t, { policy });
-  for (const target of ['evil.test:443', 'github.com:22', 'api.openai.com:443', 'github.com']) {
+  // api.anthropic.com: llm-only lets no tunnel reach an LLM host without this sandbox's credential
+  // api.openai.com:80: a credential host only over intercepted HTTPS or the base URL
+  for (const target of [
+    'evil.test:443',
+    'github.com:22',
+    'api.anthropic.com:443',
+    'api.openai.com:80',
+    'github.com',
+  ]) {
     const decision = evaluate(policy, { kind: 'forward', method: 'CONNECT', target });
     assert.ok(!decision.allow, target);
     const res = await connectThrough(bench.port, target, null);

@@ -36,12 +36,15 @@ test('the GitHub credential grants github-git where the profiles allow github.co
   assert.deepEqual([...none.services.keys()], ['github', 'github-git']);
   assert.equal(none.services.get('github-git')?.credential, 'GITHUB_TOKEN');
   assert.equal(none.credentialHosts.get('github.com'), 'github-git');
-  // github.com holds the credential now: not reachable around the proxy's git route
+  // github.com holds the credential now: a CONNECT to it is intercepted as github-git, never an
+  // opaque tunnel around the git route's rules; plain HTTP to it is refused
   const github = policyWith({ profiles: ['github'], credentials: ['GITHUB_TOKEN'] });
   assert.equal(forwardAllowed(github, 'codeload.github.com'), true, 'control: other GitHub hosts');
-  const connect = denial(evaluate(github, { kind: 'forward', method: 'CONNECT', target: 'github.com:443' }));
-  assert.equal(connect.code, 'AIRLOCK_ERR_USE_BASE_URL');
-  assert.match(connect.message, /\/proxy\/github-git\//);
+  const connect = evaluate(github, { kind: 'forward', method: 'CONNECT', target: 'github.com:443' });
+  assert.ok(connect.allow && connect.service === 'github-git', JSON.stringify(connect));
+  const plain = denial(evaluate(github, { kind: 'forward', method: 'GET', target: 'http://github.com/x' }));
+  assert.equal(plain.code, 'AIRLOCK_ERR_USE_BASE_URL');
+  assert.match(plain.message, /\/proxy\/github-git\//);
   const apiOnly = policyWith({
     profiles: ['api'],
     customProfiles: { api: { hosts: ['api.github.com'] } },

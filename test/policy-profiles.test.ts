@@ -29,17 +29,32 @@ test('deny-all: no host and no proxy route, and a credential is a startup error'
   );
 });
 
-test('llm-only: the catalogue LLM hosts, not GitHub or anything else', () => {
-  const p = policyWith({ profiles: ['llm-only'] });
-  for (const h of [
+test('llm-only: the catalogue LLM hosts with a credential of the sandbox, not GitHub or anything else', () => {
+  const llmHosts = [
     'api.openai.com',
     'api.anthropic.com',
     'generativelanguage.googleapis.com',
     'api.groq.com',
     'router.huggingface.co',
-  ]) {
-    assert.equal(forwardAllowed(p, h), true, h);
+  ];
+  // no opaque tunnel to an LLM host with a key the guest brought
+  const bare = policyWith({ profiles: ['llm-only'] });
+  for (const h of llmHosts) assert.equal(forwardAllowed(bare, h), false, h);
+  const p = policyWith({
+    profiles: ['llm-only'],
+    credentials: ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GEMINI_API_KEY', 'GROQ_API_KEY', 'HF_TOKEN'],
+  });
+  for (const h of llmHosts) {
+    const d = evaluate(p, { kind: 'forward', method: 'CONNECT', target: `${h}:443` });
+    assert.ok(d.allow && d.service !== undefined, `${h}: intercepted for its credential`);
   }
+  // a profile that lists an LLM host lets a tunnel reach it without a credential
+  const listed = policyWith({
+    profiles: ['llm-only', 'mine'],
+    customProfiles: { mine: { hosts: ['api.mistral.ai'] } },
+  });
+  assert.equal(forwardAllowed(listed, 'api.mistral.ai'), true);
+  assert.equal(forwardAllowed(listed, 'api.groq.com'), false);
   for (const h of ['api.github.com', 'github.com', 'example.com', 'openai.com', 'evil.api.openai.com'])
     assert.equal(forwardAllowed(p, h), false, h);
   // custom services with llm: true join llm-only
@@ -58,7 +73,11 @@ test('llm-only: the catalogue LLM hosts, not GitHub or anything else', () => {
     placeholderLength: 32,
     llm: true,
   };
-  const withCustom = createSandboxPolicy({ catalogue: createCatalogue([local]), profiles: ['llm-only'] });
+  const withCustom = createSandboxPolicy({
+    catalogue: createCatalogue([local]),
+    profiles: ['llm-only'],
+    credentials: ['LOCAL_LLM_KEY'],
+  });
   assert.equal(forwardAllowed(withCustom, 'llm.corp.test'), true);
 });
 
@@ -102,8 +121,10 @@ test('no profile: exactly the services of the granted credentials', () => {
   assert.match(other.message, /anthropic.*no credential/);
   assert.equal(forwardAllowed(p, 'example.com'), false);
   assert.equal(forwardAllowed(p, 'api.anthropic.com'), false);
-  // the credential host itself is refused on the forward proxy: injection needs the base URL
-  const d = denial(evaluate(p, { kind: 'forward', method: 'CONNECT', target: 'api.openai.com:443' }));
+  // the credential host is reached through an intercepted CONNECT on 443, or the base URL
+  const intercepted = evaluate(p, { kind: 'forward', method: 'CONNECT', target: 'api.openai.com:443' });
+  assert.ok(intercepted.allow && intercepted.service === 'openai');
+  const d = denial(evaluate(p, { kind: 'forward', method: 'CONNECT', target: 'api.openai.com:80' }));
   assert.equal(d.code, 'AIRLOCK_ERR_USE_BASE_URL');
   assert.match(d.message, /OPENAI_BASE_URL/);
   assert.equal(
@@ -115,7 +136,8 @@ test('no profile: exactly the services of the granted credentials', () => {
 
 test('profiles compose as a union; aliases grant the same service', () => {
   const p = policyWith({ profiles: ['llm-only', 'github'], credentials: ['OPENAI_API_KEY', 'GH_TOKEN'] });
-  assert.equal(forwardAllowed(p, 'api.anthropic.com'), true);
+  assert.equal(forwardAllowed(p, 'api.openai.com'), true);
+  assert.equal(forwardAllowed(p, 'api.anthropic.com'), false, 'an LLM host without a credential');
   assert.equal(forwardAllowed(p, 'codeload.github.com'), true);
   assert.equal(forwardAllowed(p, 'example.com'), false);
   // github-git comes with the GitHub credential: the github profile allows github.com

@@ -138,7 +138,9 @@ export const BUILTIN_SERVICES: readonly Service[] = [
     envVar: 'HUGGINGFACE_TOKEN',
     aliases: ['HF_TOKEN'],
     upstream: 'https://router.huggingface.co',
-    hosts: ['router.huggingface.co', 'api-inference.huggingface.co'],
+    // huggingface.co: the hub's API and downloads (huggingface_hub, huggingface-cli), reached
+    // through an intercepted CONNECT with the token injected
+    hosts: ['router.huggingface.co', 'api-inference.huggingface.co', 'huggingface.co'],
     carrier: bearer,
     credentialHeaders: AUTH_HEADERS,
     credentialParams: [],

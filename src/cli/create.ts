@@ -4,7 +4,7 @@ import type { CreateBody, CreatedSandbox } from '../daemon/protocol.js';
 import { parseEnvAssignments } from '../sandbox/guest-env.js';
 import { callerCredentials } from './caller-credentials.js';
 import type { CliIo, Command } from './command.js';
-import { listFlag, parseFlags, stringFlag } from './flags.js';
+import { interceptFlag, listFlag, parseFlags, stringFlag } from './flags.js';
 
 const HELP = `Usage: airlock create [flags]
 
@@ -29,6 +29,8 @@ Flags:
                       see docs/budgets.md
   --learn             record what the sandbox does for \`airlock learn\`: endpoint rules are
                       not enforced (refused when the daemon config has endpoint rules)
+  --intercept SCOPE   which HTTPS tunnels airlock opens with the sandbox's own CA:
+                      credentials or all (default: the daemon config's; see docs/proxy.md)
   --env K=V           set a variable in every command of the sandbox (repeatable)
   --user USER         guest user; daemon sandboxes run as the config's daemon.guestUser
                       (default nobody) and no other
@@ -49,6 +51,7 @@ const FLAGS = {
   'allow-endpoint': { value: true, multiple: true },
   budget: { value: true, multiple: true },
   learn: {},
+  intercept: { value: true },
   env: { value: true, multiple: true },
   user: { value: true },
   memory: { value: true },
@@ -85,6 +88,7 @@ export const createCommand: Command = {
       allowEndpoints: listFlag(flags, 'allow-endpoint'),
       budgets: listFlag(flags, 'budget'),
       learn: flags.learn === true,
+      intercept: interceptFlag(stringFlag(flags, 'intercept')),
       env: parseEnvAssignments(listFlag(flags, 'env')),
       limits: Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)),
       user: stringFlag(flags, 'user'),

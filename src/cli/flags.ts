@@ -95,3 +95,9 @@ export function listFlag(flags: FlagValues, name: string): string[] {
   const v = flags[name];
   return Array.isArray(v) ? v : [];
 }
+
+/** `--intercept credentials|all` (undefined = the config's). */
+export function interceptFlag(value: string | undefined): 'credentials' | 'all' | undefined {
+  if (value === undefined || value === 'credentials' || value === 'all') return value;
+  throw new AirlockError('AIRLOCK_ERR_USAGE', `--intercept ${value}: expected credentials or all`);
+}

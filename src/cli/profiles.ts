@@ -18,6 +18,8 @@ export interface ProfileListing {
   extends: string[];
   /** every host it allows, including those of the profiles it extends */
   hosts: string[];
+  /** those of `hosts` reached only with a credential of the sandbox, never an opaque tunnel (llm-only's) */
+  credentialOnly: string[];
   /** any public host through the forward proxy */
   open: boolean;
   /** endpoint rules per service, including those of the profiles it extends */
@@ -54,7 +56,8 @@ export function listProfiles(configPath: string | undefined, env: NodeJS.Process
       builtin,
       description: def.description ?? '',
       extends: [...(def.extends ?? [])],
-      hosts: policy.hosts.map(formatHostPattern),
+      hosts: [...policy.hosts, ...policy.credentialOnlyHosts].map(formatHostPattern),
+      credentialOnly: policy.credentialOnlyHosts.map(formatHostPattern),
       open: policy.open,
       endpoints,
     };
@@ -72,6 +75,7 @@ function renderTable(rows: ProfileListing[]): string {
     out.push(`${mark} ${r.name.padEnd(width)}${r.description}${tag}`);
     const hosts = r.open ? 'any public host' : r.hosts.length ? r.hosts.join(', ') : '(none)';
     out.push(`  ${''.padEnd(width)}hosts: ${hosts}`);
+    if (r.credentialOnly.length) out.push(`  ${''.padEnd(width)}(with a granted credential only)`);
     if (r.extends.length) out.push(`  ${''.padEnd(width)}extends: ${r.extends.join(', ')}`);
     for (const [service, rules] of Object.entries(r.endpoints)) {
       out.push(`  ${''.padEnd(width)}${service}: ${rules.join(', ')}`);

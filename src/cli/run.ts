@@ -12,7 +12,7 @@ import { sandboxBudgets, sandboxPolicy } from '../engine/enforced-sandbox.js';
 import { blockedLines, summaryLine } from './blocked-lines.js';
 import type { CliIo, Command } from './command.js';
 import { closeAfter } from './close-after.js';
-import { listFlag, parseFlags, stringFlag } from './flags.js';
+import { interceptFlag, listFlag, parseFlags, stringFlag } from './flags.js';
 
 const FLAGS = {
   profile: { value: true, multiple: true },
@@ -21,6 +21,7 @@ const FLAGS = {
   'allow-endpoint': { value: true, multiple: true },
   budget: { value: true, multiple: true },
   learn: {},
+  intercept: { value: true },
   env: { value: true, multiple: true },
   name: { value: true },
   user: { value: true },
@@ -59,6 +60,10 @@ Flags:
                       the same name carries on with what the earlier ones used
   --learn             record what CMD does for \`airlock learn\`: endpoint rules are not
                       enforced (the profiles' hosts are); see docs/learn.md
+  --intercept SCOPE   which HTTPS tunnels airlock opens with the sandbox's own CA:
+                      credentials (default: the hosts of granted credentials, whose tokens
+                      it injects) or all (every allowed host, each request audited with
+                      its method and path); see docs/proxy.md
   --config FILE       configuration file (default: $AIRLOCK_CONFIG, else /etc/airlock/config.json)
   --env K=V           set a variable in the guest (repeatable)
   --name NAME         a label for the sandbox
@@ -148,6 +153,7 @@ async function runSandboxed(args: string[], io: CliIo, lifetime: GuestLifetime):
     allowEndpoints: listFlag(flags, 'allow-endpoint'),
     budgets: listFlag(flags, 'budget'),
     learn: flags.learn === true,
+    intercept: interceptFlag(stringFlag(flags, 'intercept')),
     name,
     user: stringFlag(flags, 'user'),
     env,

@@ -307,6 +307,12 @@ export const ConfigSchema = z
       .describe(
         "where the forward proxy may connect: never this host's own addresses, the sandbox pool or internal ranges",
       ),
+    intercept: z
+      .enum(['credentials', 'all'])
+      .default('credentials')
+      .describe(
+        "which CONNECTs the proxy terminates with the sandbox's CA: 'credentials' (the hosts of granted credentials, so their tokens are injected) or 'all' (every allowed host, each request then audited with its method and path)",
+      ),
     audit: z
       .strictObject({
         synchronous: z

@@ -33,6 +33,7 @@ const createSchema = z.strictObject({
   user: z.string().optional(),
   budgets: z.array(z.string()).optional(),
   learn: z.boolean().optional(),
+  intercept: z.enum(['credentials', 'all']).optional(),
 });
 
 const changeSchema = z.strictObject({
@@ -129,7 +130,14 @@ export function createSpec(body: unknown, loaded: LoadedConfig): SandboxSpec {
       { hint: 'record with `airlock run --learn` as root, or without the config endpoints' },
     );
   }
+  if (b.intercept === 'credentials' && loaded.config.intercept === 'all') {
+    throw new AirlockError(
+      'AIRLOCK_ERR_FORBIDDEN',
+      'intercept credentials: the daemon config inspects every tunnel ("intercept": "all"), and a caller cannot lift that',
+    );
+  }
   return {
+    ...(b.intercept ? { intercept: b.intercept } : {}),
     name: b.name,
     profiles: b.profiles ?? [],
     // the config's credentials are granted to every sandbox; the names only confirm them

@@ -31,6 +31,8 @@ export interface CreateBody {
   budgets?: string[];
   /** learn mode (refused when the daemon config has endpoint rules: they bind every caller) */
   learn?: boolean;
+  /** which HTTPS tunnels to inspect: `credentials` or `all` (omitted = the config's; `credentials` is refused when the config says `all`) */
+  intercept?: 'credentials' | 'all';
 }
 
 export interface CreatedSandbox {

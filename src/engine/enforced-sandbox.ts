@@ -23,16 +23,20 @@ import { resolveLimits } from '../config/limits.js';
 import { AirlockError } from '../errors.js';
 import { createSandboxPolicy, type SandboxPolicy } from '../policy/index.js';
 import {
+  createSandboxCa,
   guestVariables,
   makePlaceholder,
   startProxy,
   proxyVariables,
   reservedVariable,
+  type InterceptScope,
   type RefusalListener,
   type RunningProxy,
   type ServiceCredential,
 } from '../proxy/index.js';
+import { trustVariables } from '../sandbox/guest-env.js';
 import { SANDBOX_NAME, SANDBOX_NAME_RULE } from '../sandbox/names.js';
+import { trustFiles } from '../sandbox/trust-bundle.js';
 import { Sandbox, type SandboxOptions } from '../sandbox/sandbox.js';
 import type { State } from '../sandbox/state.js';
 import { BudgetRecords } from '../store/budget-records.js';
@@ -56,6 +60,8 @@ export interface SandboxSpec extends Pick<
   allowEndpoints?: readonly string[];
   /** learn mode: endpoint rules not enforced, everything recorded for `airlock learn` (omitted = false) */
   learn?: boolean;
+  /** which CONNECTs the proxy terminates: `credentials` or `all` (`--intercept`; omitted = the config's `intercept`) */
+  intercept?: InterceptScope;
   /** `--budget [CREDENTIAL:]KIND=AMOUNT[/WINDOW]` values (added to the config's `budgets`) */
   budgets?: readonly string[];
   /** credentials of the config not to grant (a live revoke; omitted = none) */
@@ -239,6 +245,9 @@ export async function createEnforcedSandbox(
   ];
   let sandbox: Sandbox | undefined;
   let proxy: RunningProxy | undefined;
+  // the sandbox's CA (a few ms of key generation) is made while the kernel side is built
+  const ca = createSandboxCa();
+  ca.catch(() => undefined); // awaited below; a failed build must not leave it unhandled
   try {
     sandbox = await Sandbox.create({
       ...spec,
@@ -271,8 +280,12 @@ export async function createEnforcedSandbox(
     });
     // the forward proxy serves the profiles' hosts (HTTP_PROXY/HTTPS_PROXY in the guest)
     // (with no profile the only hosts are the credentials' own, which go through base URLs)
+    // (a credential's host is reached through it too: airlock intercepts those CONNECTs)
     const forwardOn =
-      policy.open || policy.hosts.some((h) => h.kind !== 'exact' || !policy.credentialHosts.has(h.host));
+      policy.open ||
+      policy.credentialHosts.size > 0 ||
+      policy.hosts.some((h) => h.kind !== 'exact' || !policy.credentialHosts.has(h.host));
+    const sandboxCa = await ca;
     proxy = await startProxy(
       {
         sandboxId: sandbox.id,
@@ -293,6 +306,7 @@ export async function createEnforcedSandbox(
         logger: { level: logLevel(invokingEnv), stream: resources.logStream },
         onRefusal: spec.onRefusal,
         budget,
+        intercept: { ca: sandboxCa, scope: spec.intercept ?? config.intercept },
         usageTap: (service, headers, onEvent) =>
           service.usageFormat
             ? createUsageTap(service.usageFormat, first(headers['content-type']), {
@@ -305,9 +319,12 @@ export async function createEnforcedSandbox(
     );
     spec.signal?.throwIfAborted();
     const proxyUrl = `http://${sandbox.gateway}:${sandbox.proxyPort}`;
+    // every guest trusts the system CAs plus this sandbox's CA (certificates only, never its key)
+    sandbox.setGuestFiles(trustFiles(sandboxCa.certPem));
     sandbox.setGuestVariables({
       ...guestVariables(services, credentials, proxyUrl),
       ...(forwardOn ? proxyVariables(proxyUrl) : {}),
+      ...trustVariables(spec.env),
       AIRLOCK_SANDBOX_ID: sandbox.id,
       AIRLOCK_PROXY_URL: proxyUrl,
     });

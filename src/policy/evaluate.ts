@@ -48,6 +48,11 @@ export interface ServiceAllowed {
 export interface ForwardAllowed {
   allow: true;
   target: ForwardTarget;
+  /**
+   * a CONNECT to a host of this granted service: the proxy terminates its TLS and serves each
+   * request inside as the service's reverse route would (omitted = an ordinary allowed host)
+   */
+  service?: string;
 }
 
 /** The codes a policy refusal carries; the error registry gives each its status and type. */
@@ -141,11 +146,12 @@ function evaluateForward(policy: SandboxPolicy, req: ForwardRequest): Decision<F
     );
   }
   const owner = policy.credentialHosts.get(host);
+  if (owner && connect && port === 443) return { allow: true, target, service: owner };
   if (owner) {
     const vars = policy.services.get(owner)?.service.baseUrlVariables.map((v) => `$${v.name}`) ?? [];
     return deny(
       'AIRLOCK_ERR_USE_BASE_URL',
-      `${host} holds this sandbox's "${owner}" credential, which cannot be injected through the forward proxy; use the base URL${vars.length ? ` (${vars.join(', ')})` : ''}, i.e. /proxy/${owner}/…`,
+      `${host} holds this sandbox's "${owner}" credential, which is injected only over HTTPS on port 443 (a CONNECT airlock intercepts) or through the base URL${vars.length ? ` (${vars.join(', ')})` : ''}, i.e. /proxy/${owner}/…`,
     );
   }
   if (!FORWARD_PORTS.includes(port)) {

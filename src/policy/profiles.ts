@@ -21,7 +21,11 @@ export interface ProfileDefinition {
 export interface PresetProfile extends ProfileDefinition {
   name: string;
   description: string;
-  /** include the hosts of every catalogue service with `llm: true` */
+  /**
+   * the hosts of every catalogue service with `llm: true`, for credentials only: a guest
+   * reaches them with a credential of the sandbox (base URL or intercepted), never through an
+   * opaque tunnel with a key of its own
+   */
   llmServices?: boolean;
   /** any public host through the forward proxy; listed with a warning */
   open?: boolean;
@@ -73,9 +77,14 @@ export function presetProfile(name: string): PresetProfile | undefined {
   return PRESET_PROFILES.find((p) => p.name === name);
 }
 
-/** Hosts a preset lists, with llm-only's computed from the catalogue. */
-export function presetHosts(preset: PresetProfile, catalogue: Catalogue): string[] {
-  const hosts = [...(preset.hosts ?? [])];
+/** Hosts a preset lets the forward proxy reach. */
+export function presetHosts(preset: PresetProfile, _catalogue: Catalogue): string[] {
+  return [...(preset.hosts ?? [])];
+}
+
+/** Hosts a preset allows for a granted credential only: llm-only's, computed from the catalogue. */
+export function presetCredentialHosts(preset: PresetProfile, catalogue: Catalogue): string[] {
+  const hosts: string[] = [];
   if (preset.llmServices) for (const s of catalogue.services) if (s.llm) hosts.push(...s.hosts);
   return hosts;
 }

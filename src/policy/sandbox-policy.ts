@@ -9,6 +9,7 @@ import { validateEndpoints, validateProfiles } from './profile-validation.js';
 import {
   OPEN_WARNING,
   PRESET_PROFILES,
+  presetCredentialHosts,
   presetHosts,
   presetProfile,
   type ProfileDefinition,
@@ -59,6 +60,11 @@ export interface SandboxPolicy {
   open: boolean;
   /** hosts the forward proxy may reach (besides `open`) */
   hosts: readonly HostPattern[];
+  /**
+   * hosts a credential may be granted for but that are reached only with one (llm-only's LLM
+   * hosts): no opaque tunnel goes there unless `hosts` or `open` allows it too
+   */
+  credentialOnlyHosts: readonly HostPattern[];
   /** granted services by name (the reverse route works only for these) */
   services: ReadonlyMap<string, ServicePolicy>;
   /** canonical host → granted service, for refusing `CONNECT` to a credential's host */
@@ -70,6 +76,7 @@ export interface SandboxPolicy {
 
 interface Collected {
   hosts: HostPattern[];
+  credentialOnlyHosts: HostPattern[];
   open: boolean;
   denyAll: boolean;
   rules: { service: string; rule: EndpointRule }[];
@@ -111,6 +118,11 @@ function collect(
     if (!r.ok) throw configError([`profiles.${name}.hosts: ${r.reason}`]);
     acc.hosts.push(r.pattern);
   }
+  // llm-only's LLM hosts take a credential of this sandbox, never a key the guest brought
+  for (const h of preset ? presetCredentialHosts(preset, catalogue) : []) {
+    const r = parseHostPattern(h);
+    if (r.ok) acc.credentialOnlyHosts.push(r.pattern);
+  }
   if (preset?.open) acc.open = true;
   if (preset?.denyAll) acc.denyAll = true;
   for (const [service, texts] of Object.entries(def.endpoints ?? {})) {
@@ -146,7 +158,7 @@ export function createSandboxPolicy(options: SandboxPolicyOptions): SandboxPolic
         .join(', ')}`,
     );
   }
-  const acc: Collected = { hosts: [], open: false, denyAll: false, rules: [] };
+  const acc: Collected = { hosts: [], credentialOnlyHosts: [], open: false, denyAll: false, rules: [] };
   const seen = new Set<string>();
   for (const name of chosen) collect(name, custom, catalogue, acc, seen);
 
@@ -201,7 +213,8 @@ export function createSandboxPolicy(options: SandboxPolicyOptions): SandboxPolic
       );
     }
     const host = upstreamHost(service);
-    if (chosen.length > 0 && !acc.open && !acc.hosts.some((p) => hostMatches(p, host))) {
+    const listed = [...acc.hosts, ...acc.credentialOnlyHosts];
+    if (chosen.length > 0 && !acc.open && !listed.some((p) => hostMatches(p, host))) {
       throw new AirlockError(
         'AIRLOCK_ERR_CREDENTIAL_NOT_ALLOWED',
         `credential ${credential} is for ${host} (service "${service.name}"), which ${ruleSet} does not allow`,
@@ -237,6 +250,7 @@ export function createSandboxPolicy(options: SandboxPolicyOptions): SandboxPolic
     ruleSet,
     open: acc.open,
     hosts,
+    credentialOnlyHosts: dedupe(acc.credentialOnlyHosts),
     services,
     credentialHosts,
     catalogue,

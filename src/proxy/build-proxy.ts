@@ -13,9 +13,12 @@ import { createAbsoluteFormHandler } from './forward/absolute-form.js';
 import { createConnectHandler } from './forward/connect.js';
 import { createEgressGuard } from './forward/egress-guard.js';
 import { createForwardDispatcher } from './forward/forward-dispatcher.js';
+import { createInterceptedHandler } from './intercept/intercepted-request.js';
+import { createTlsTerminator, type TlsTerminator } from './intercept/tls-terminator.js';
+import { createInspectDispatcher } from './intercept/inspect-dispatcher.js';
 import { createReverseRoute, parseReverseTarget, REVERSE_PREFIX } from './reverse/reverse-route.js';
 import { handleWebSocketUpgrade } from './reverse/websocket-upgrade.js';
-import { createServiceDispatcher } from './reverse/service-dispatcher.js';
+import { createServiceDispatcher, secureContextFor } from './reverse/service-dispatcher.js';
 import type { ProxyDeps } from './types.js';
 
 /** One sandbox's proxy, not yet listening. */
@@ -26,6 +29,12 @@ export interface ProxyApp {
   close(): Promise<void>;
   /** a live change: requests from now on are decided and served with these (those in flight finish as they began) */
   update(patch: ProxyUpdate): void;
+  /**
+   * the decrypted side of intercepted tunnels (omitted = no interception): an HTTP server that
+   * never listens; its 'upgrade' event is where a WebSocket handler hooks in, and
+   * `interceptedTarget(req.socket)` names the tunnel's verified target
+   */
+  intercepted?: Pick<TlsTerminator, 'server' | 'targetOf'>;
 }
 
 /** What may change while a sandbox runs: its policy, and the credentials it holds. */
@@ -75,7 +84,29 @@ export function buildProxy(deps: ProxyDeps): ProxyApp {
     }),
   };
   const { refusals } = ctx;
-  let reverse = createReverseRoute(ctx);
+  let exchange = createReverseRoute(ctx);
+  const terminator: TlsTerminator | undefined = deps.intercept
+    ? createTlsTerminator({
+        ca: deps.intercept.ca,
+        timeouts,
+        logger,
+        onRequest: createInterceptedHandler(
+          ctx,
+          () => terminator!,
+          () => exchange,
+        ),
+        onClientError: createClientErrorHandler(refusals),
+      })
+    : undefined;
+  if (terminator) ctx.terminator = terminator;
+  if (terminator && deps.intercept?.scope === 'all') {
+    ctx.inspectDispatcher = createInspectDispatcher({
+      guard: egress,
+      secureContext: secureContextFor(deps.upstreamCa ?? []),
+      headersTimeout: timeouts.headers,
+      bodyTimeout: timeouts.bodyIdle,
+    });
+  }
   const unknownRoute = () =>
     new AirlockError(
       'AIRLOCK_ERR_UNKNOWN_SERVICE',
@@ -87,7 +118,7 @@ export function buildProxy(deps: ProxyDeps): ProxyApp {
     const port = httpPort(req, res);
     const url = req.url ?? '';
     if (url.startsWith(REVERSE_PREFIX)) {
-      reverse(port, req).catch(failOnBug(port, logger));
+      exchange.serve(port, req).catch(failOnBug(port, logger));
       return;
     }
     const [path, query] = splitTarget(url);
@@ -137,10 +168,11 @@ export function buildProxy(deps: ProxyDeps): ProxyApp {
   let closing: Promise<void> | undefined;
   return {
     server,
+    ...(terminator ? { intercepted: { server: terminator.server, targetOf: terminator.targetOf } } : {}),
     update(patch) {
       ctx.deps = { ...ctx.deps, ...patch };
       ctx.policy = patch.policy;
-      reverse = createReverseRoute(ctx);
+      exchange = createReverseRoute(ctx);
     },
     close() {
       closing ??= (async () => {
@@ -148,7 +180,13 @@ export function buildProxy(deps: ProxyDeps): ProxyApp {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections(); // closing a sandbox ends its streams now, not when they finish
         for (const socket of tunnels) socket.destroy();
-        await Promise.all([closed, ctx.serviceDispatcher.close(), ctx.forwardDispatcher.close()]);
+        terminator?.close();
+        await Promise.all([
+          closed,
+          ctx.serviceDispatcher.close(),
+          ctx.forwardDispatcher.close(),
+          ctx.inspectDispatcher?.close(),
+        ]);
       })();
       return closing;
     },

@@ -4,10 +4,13 @@ export { startProxy, type ListenOptions, type RunningProxy } from './start-proxy
 export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS } from './core/defaults.js';
 export { guestVariables, proxyVariables, reservedVariable } from './reverse/guest-variables.js';
 export { makePlaceholder } from './reverse/placeholder.js';
+export { createSandboxCa, type SandboxCa } from './intercept/sandbox-ca.js';
 export { createSecretScrubber, type SecretScrubber } from './reverse/scrubber.js';
 export { secretForms, type SecretReplacement } from './reverse/secret-forms.js';
 export type {
   EgressOptions,
+  InterceptOptions,
+  InterceptScope,
   ProxyDeps,
   ProxyLimits,
   ProxyLoggerOptions,

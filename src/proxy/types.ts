@@ -4,6 +4,7 @@ import type { Service } from '../catalogue/service.js';
 import type { SandboxPolicy } from '../policy/index.js';
 import type { BudgetLedger } from '../budget/index.js';
 import type { AirlockError } from '../errors.js';
+import type { SandboxCa } from './intercept/sandbox-ca.js';
 
 /** A granted credential: the real value (memory only) and the guest's stand-in for it. */
 export interface ServiceCredential {
@@ -73,6 +74,17 @@ export interface ProxyLoggerOptions {
   stream?: NodeJS.WritableStream;
 }
 
+/** Which allowed CONNECTs the proxy terminates with the sandbox CA's leaves. */
+export type InterceptScope = 'credentials' | 'all';
+
+/** TLS interception: the sandbox's CA, and which tunnels it opens. */
+export interface InterceptOptions {
+  /** the sandbox's certificate authority (its key only in this process's memory) */
+  ca: SandboxCa;
+  /** `credentials`: the hosts of granted credentials only; `all`: every allowed host too (omitted = credentials) */
+  scope?: InterceptScope;
+}
+
 /** Everything one sandbox's proxy needs; the sandbox builds it (the proxy never imports sandbox/). */
 export interface ProxyDeps {
   /** the sandbox this listener belongs to (its identity in the audit log) */
@@ -108,6 +120,11 @@ export interface ProxyDeps {
   ): UsageReader | undefined;
   /** the sandbox's token and cost budgets, and its LLM spend (omitted = none kept) */
   budget?: BudgetLedger;
+  /**
+   * TLS interception of CONNECTs (omitted = none: a CONNECT to a credential's host is refused,
+   * the base URL is the only way to the credential, and every tunnel is opaque)
+   */
+  intercept?: InterceptOptions;
 }
 
 /** A refusal as shown to people: what was asked, the answer, and why (never a secret value). */

@@ -130,3 +130,35 @@ export function assertRootSafeEnv(
     }
   }
 }
+
+/** Where every guest finds the system CAs plus its sandbox's CA (a read-only file of its view). */
+export const TRUST_BUNDLE_PATH = '/run/airlock/ca-bundle.pem';
+/** The sandbox's CA certificate alone, for variables that add to a tool's built-in roots. */
+export const SANDBOX_CA_PATH = '/run/airlock/sandbox-ca.pem';
+
+/**
+ * The trust variables the common tools read, so TLS that airlock intercepts verifies (see
+ * docs/sandbox.md, "Trust"): each names a bundle that replaces the tool's default roots,
+ * except NODE_EXTRA_CA_CERTS, which adds to Node's own. A variable the caller sets itself
+ * (`--env`, e.g. a private index's CA) is left to the caller; and when the caller sets
+ * PIP_CERT, REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE stay unset too, because pip's requests lets
+ * them override its own `--cert`.
+ */
+export function trustVariables(caller: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const bundle = TRUST_BUNDLE_PATH;
+  const all: Record<string, string> = {
+    SSL_CERT_FILE: bundle, // OpenSSL's default paths: Python ssl/httpx, Ruby, PHP, Go (Linux), uv, Rust openssl
+    CURL_CA_BUNDLE: bundle, // curl (and Python requests as a fallback)
+    REQUESTS_CA_BUNDLE: bundle, // Python requests: pip's vendored copy, huggingface_hub before httpx
+    GIT_SSL_CAINFO: bundle, // git over HTTPS
+    PIP_CERT: bundle, // pip
+    AWS_CA_BUNDLE: bundle, // AWS CLI and boto3
+    CARGO_HTTP_CAINFO: bundle, // cargo
+    NPM_CONFIG_CAFILE: bundle, // npm
+    DENO_CERT: bundle, // Deno
+    NODE_EXTRA_CA_CERTS: SANDBOX_CA_PATH, // Node and Bun: added to the built-in roots
+  };
+  const left = new Set(Object.keys(caller));
+  if (left.has('PIP_CERT')) for (const name of ['REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE']) left.add(name);
+  return Object.fromEntries(Object.entries(all).filter(([name]) => !left.has(name)));
+}

@@ -39,6 +39,8 @@ export interface GuestProcess {
 const SECCOMP_FD = 3;
 const STATUS_FD = 4;
 const BLOCK_FD = 5;
+/** the first descriptor of the view's data files (`GuestViewOptions.files`), one each from here */
+export const FIRST_FILE_FD = 6;
 
 /**
  * The argument vector: `ip netns exec` enters the sandbox's network namespace (and gives it
@@ -70,7 +72,8 @@ export function guestArgv(
 /**
  * Starts the guest chain with child_process (an argument array, no shell) and holds it before
  * the command runs: bubblewrap reports its sandbox's PID 1, airlock moves bubblewrap and that
- * PID 1 into the sandbox's cgroup, and only then lets it go on. It must be spawned from the
+ * PID 1 into the sandbox's cgroup, and only then lets it go on. `files` are the contents of
+ * the view's data files, written to their descriptors. It must be spawned from the
  * main thread: the parent-death signal fires when the spawning thread ends.
  */
 export function startGuest(
@@ -80,14 +83,19 @@ export function startGuest(
   stdio: StdioOptions,
   cgroup: SandboxCgroup,
   arch: SeccompArch,
+  files: readonly string[] = [],
 ): GuestProcess {
   const std = typeof stdio === 'string' ? [stdio, stdio, stdio] : stdio.slice(0, 3);
   const child = spawn(tools.ip, argv, {
     env,
     cwd: '/',
-    stdio: [...std, 'pipe', 'pipe', 'pipe'] as StdioOptions,
+    stdio: [...std, 'pipe', 'pipe', 'pipe', ...files.map(() => 'pipe')] as StdioOptions,
     detached: true,
   });
+  // the view's data files, in the order of their descriptors from FIRST_FILE_FD
+  files.forEach((content, i) =>
+    (child.stdio[FIRST_FILE_FD + i] as Writable).on('error', () => undefined).end(content),
+  );
   const [seccompFd, statusFd, blockFd] = [SECCOMP_FD, STATUS_FD, BLOCK_FD].map((fd) => child.stdio[fd]);
   (seccompFd as Writable).on('error', () => undefined).end(guestFilterBytes(arch));
   (blockFd as Writable).on('error', () => undefined);

@@ -12,6 +12,16 @@ export interface GuestViewOptions {
   mounts: readonly Mount[];
   /** host paths masked wherever they would show (airlock's config, secret files, state directory) */
   hidden: readonly string[];
+  /** read-only files made from data bubblewrap reads from a file descriptor (no host file behind them; omitted = none) */
+  files?: readonly GuestFile[];
+}
+
+/** A file of the guest's view whose content airlock writes to bubblewrap's descriptor `fd` (e.g. the trust bundle). */
+export interface GuestFile {
+  /** absolute path in the view, under a tmpfs (e.g. /run/airlock/…) */
+  path: string;
+  /** the descriptor bubblewrap reads the content from */
+  fd: number;
 }
 
 /** The top-level system folders shown read-only; merged-/usr systems have symlinks for most. */
@@ -38,6 +48,10 @@ export function guestViewArgs(options: GuestViewOptions): string[] {
   args.push('--proc', '/proc', '--dev', '/dev');
   for (const dir of ['/dev/shm', '/tmp', '/var/tmp']) args.push('--perms', '1777', '--tmpfs', dir);
   args.push('--perms', '0755', '--tmpfs', '/run', '--symlink', '../run', '/var/run');
+  for (const file of options.files ?? []) {
+    args.push('--perms', '0755', '--dir', dirname(file.path));
+    args.push('--perms', '0444', '--ro-bind-data', String(file.fd), file.path);
+  }
   // bubblewrap cannot chown, and the guest is the view's only user: its HOME is open to it
   args.push('--perms', '0777', '--tmpfs', options.home);
   const shown = ['/usr', '/etc', ...SYSTEM_DIRS];

@@ -7,7 +7,13 @@ import { allocateSandbox } from './allocation.js';
 import { collectGarbage } from './gc.js';
 import { assertRootSafeEnv, buildGuestEnv } from './guest-env.js';
 import { createCgroup, type CgroupEvents, type SandboxCgroup } from './cgroup.js';
-import { guestArgv, startGuest, type GuestCommandOptions, type GuestProcess } from './guest-process.js';
+import {
+  FIRST_FILE_FD,
+  guestArgv,
+  startGuest,
+  type GuestCommandOptions,
+  type GuestProcess,
+} from './guest-process.js';
 import { resolveGuestUser, type GuestUser } from './guest-user.js';
 import { checkWorkdir, type Mount } from './host-paths.js';
 import { defaultLimits, type Limits } from '../config/limits.js';
@@ -81,6 +87,8 @@ export class Sandbox {
   #arch: SeccompArch;
   #mounts: readonly Mount[];
   #hidden: readonly string[];
+  /** read-only files every guest's view gets, by path (e.g. the trust bundle), content in memory */
+  #files = new Map<string, string>();
 
   private constructor(
     record: SandboxRecord,
@@ -191,6 +199,11 @@ export class Sandbox {
     Object.assign(this.#env, vars);
   }
 
+  /** Adds read-only files (absolute paths under /run) to the view of guests started from now on. */
+  setGuestFiles(files: Record<string, string>): void {
+    for (const [path, content] of Object.entries(files)) this.#files.set(path, content);
+  }
+
   /** Starts a command in the sandbox and streams its stdio. */
   spawn(command: readonly string[], options: GuestCommandOptions = {}): GuestProcess {
     if (this.#closed) throw new AirlockError('AIRLOCK_ERR_SANDBOX_CLOSED', `sandbox ${this.id} is closed`);
@@ -199,7 +212,8 @@ export class Sandbox {
     const workdir = options.workdir == null ? null : checkWorkdir(options.workdir, this.#state.home);
     const user = options.user ?? this.user;
     const env = buildGuestEnv(this.#invokingEnv, user.home, this.#env, options.env ?? {});
-    const view = { home: user.home, workdir, mounts: this.#mounts, hidden: this.#hidden };
+    const files = [...this.#files.keys()].map((path, i) => ({ path, fd: FIRST_FILE_FD + i }));
+    const view = { home: user.home, workdir, mounts: this.#mounts, hidden: this.#hidden, files };
     const proc = startGuest(
       this.#tools,
       guestArgv(this.#tools, this.netns, view, user, command),
@@ -207,6 +221,7 @@ export class Sandbox {
       options.stdio ?? 'pipe',
       this.#cgroup,
       this.#arch,
+      [...this.#files.values()],
     );
     this.#children.add(proc);
     void proc.exited.then(() => this.#children.delete(proc));

@@ -4,6 +4,7 @@ import type { Agent } from 'undici';
 import type { AuditSink } from '../../audit/sink.js';
 import type { SandboxPolicy } from '../../policy/index.js';
 import type { ProxyDeps, ProxyTimeouts } from '../types.js';
+import type { TlsTerminator } from '../intercept/tls-terminator.js';
 import type { Refusals } from './refusals.js';
 
 /** An address the egress guard checked, ready to dial. */
@@ -35,4 +36,8 @@ export interface ProxyContext {
   serviceDispatcher: Agent;
   /** keep-alive pools for absolute-form HTTP, dialling checked addresses only */
   forwardDispatcher: Agent;
+  /** verified TLS to checked addresses, for requests in tunnels `--intercept all` opened (omitted = not asked for) */
+  inspectDispatcher?: Agent;
+  /** terminates intercepted CONNECTs (omitted = no interception) */
+  terminator?: TlsTerminator;
 }

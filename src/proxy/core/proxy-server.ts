@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ProxyTimeouts } from '../types.js';
 
@@ -16,6 +22,17 @@ export interface ProxyServerOptions {
   upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
+/** The guest-facing server's limits: header and whole-request deadlines, header size (also inside intercepted tunnels). */
+export function serverOptions(timeouts: Required<ProxyTimeouts>): ServerOptions {
+  return {
+    headersTimeout: timeouts.clientHeaders,
+    requestTimeout: timeouts.clientRequest,
+    maxHeaderSize: MAX_HEADER_BYTES,
+    // how often Node enforces the two deadlines (its default, 30 s, would let them overshoot)
+    connectionsCheckingInterval: Math.max(100, Math.min(5_000, timeouts.clientHeaders / 4)),
+  };
+}
+
 /**
  * The listener's HTTP server: slowloris-proof (headers and whole-request deadlines, checked
  * often enough to matter), a header-size limit, and the split between the reverse route and
@@ -23,15 +40,8 @@ export interface ProxyServerOptions {
  */
 export function createProxyServer(options: ProxyServerOptions): Server {
   const { timeouts } = options;
-  const server = createServer(
-    {
-      headersTimeout: timeouts.clientHeaders,
-      requestTimeout: timeouts.clientRequest,
-      maxHeaderSize: MAX_HEADER_BYTES,
-      // how often Node enforces the two deadlines (its default, 30 s, would let them overshoot)
-      connectionsCheckingInterval: Math.max(100, Math.min(5_000, timeouts.clientHeaders / 4)),
-    },
-    (req, res) => (req.url?.startsWith('/') ? options.reverse(req, res) : options.forward(req, res)),
+  const server = createServer(serverOptions(timeouts), (req, res) =>
+    req.url?.startsWith('/') ? options.reverse(req, res) : options.forward(req, res),
   );
   // no socket inactivity limit: an idle SSE stream is not a dead connection (bodyIdle bounds upstreams)
   server.setTimeout(0);

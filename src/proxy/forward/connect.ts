@@ -10,8 +10,9 @@ import { runExchange, type UpstreamLeg } from '../core/exchange.js';
 import { failOnBug, socketPort, type ReplyPort } from '../core/reply-port.js';
 
 /**
- * `CONNECT host:port`: an opaque tunnel (no TLS interception) to a host the policy allows, at
- * an address the egress guard checked. A refusal is an HTTP answer with airlock's JSON body,
+ * `CONNECT host:port`: to a host of a granted credential, a tunnel airlock terminates (see
+ * intercept/); to any other host the policy allows, an opaque tunnel to an address the egress
+ * guard checked. A refusal is an HTTP answer with airlock's JSON body,
  * which `curl -v` shows.
  */
 export function createConnectHandler(ctx: ProxyContext) {
@@ -59,13 +60,34 @@ async function serveConnect(
     return refusals.refuse(port, new AirlockError(decision.code, decision.message), request);
   const { target } = decision;
   request.host = target.authority;
+  (socket as Partial<Socket>).setTimeout?.(ctx.timeouts.bodyIdle, () => socket.destroy());
+  const intercept = ctx.deps.intercept;
+  if (decision.service !== undefined || intercept?.scope === 'all') {
+    if (ctx.terminator && decision.service !== undefined) {
+      return ctx.terminator.accept(socket, { target, service: decision.service });
+    }
+    if (ctx.terminator && target.port === 443) {
+      // the address is checked now too, so a host that resolves inward is refused as a tunnel would be
+      try {
+        await ctx.egress.choose(target.host);
+      } catch (err) {
+        return refusals.refuse(port, err as AirlockError, request);
+      }
+      return ctx.terminator.accept(socket, { target });
+    }
+    if (decision.service !== undefined) {
+      const granted = ctx.policy.services.get(decision.service)?.service.baseUrlVariables ?? [];
+      const vars = granted.map((v) => `$${v.name}`).join(', ');
+      const message = `${target.host} holds this sandbox's "${decision.service}" credential and this proxy does not intercept TLS; use the base URL${vars ? ` (${vars})` : ''}, i.e. /proxy/${decision.service}/…`;
+      return refusals.refuse(port, new AirlockError('AIRLOCK_ERR_USE_BASE_URL', message), request);
+    }
+  }
   let address: CheckedAddress;
   try {
     address = await ctx.egress.choose(target.host);
   } catch (err) {
     return refusals.refuse(port, err as AirlockError, request);
   }
-  (socket as Partial<Socket>).setTimeout?.(ctx.timeouts.bodyIdle, () => socket.destroy());
   await runExchange(
     ctx,
     { sandboxId: ctx.deps.sandboxId, ...request },

@@ -15,7 +15,14 @@ import type { ReplyPort } from '../core/reply-port.js';
 import type { UsageReader } from '../types.js';
 import { createBudgetMeter, peekBody, type BudgetMeter, type PeekedBody } from './budget-meter.js';
 import { createBodyDecoder } from './decode-body.js';
-import { checkServiceRequest, serviceTable, upstreamRequestParts } from './service-request.js';
+import {
+  checkServiceRequest,
+  serviceTable,
+  upstreamRequestParts,
+  type ServiceRoute,
+} from './service-request.js';
+
+export type { ServiceRoute };
 
 export const REVERSE_PREFIX = '/proxy/';
 
@@ -26,6 +33,14 @@ export function parseReverseTarget(url: string): { service: string; rawTarget: s
   const end = rest.search(/[/?]/);
   const service = end < 0 ? rest : rest.slice(0, end);
   return service === '' ? undefined : { service, rawTarget: end < 0 ? '' : rest.slice(end) };
+}
+
+/** One sandbox's service exchange: the reverse route, and the entry other transports share. */
+export interface ServiceExchange {
+  /** the reverse route (`/proxy/<service>/…`) */
+  serve(port: ReplyPort, req: IncomingMessage): Promise<void>;
+  /** a request for a service by any transport: policy, credential check, injection, scrubbing, usage, budgets, audit */
+  serveService(port: ReplyPort, req: IncomingMessage, route: ServiceRoute): Promise<void>;
 }
 
 /** Feeds the bytes that pass to a usage reader, holding none. */
@@ -53,7 +68,7 @@ function hasNoBody(method: string, status: number): boolean {
  * credential goes in, and the exchange runs. The upstream's answer is decoded (compression
  * cannot hide an echo) and every form of every secret in it becomes its placeholder form.
  */
-export function createReverseRoute(ctx: ProxyContext) {
+export function createReverseRoute(ctx: ProxyContext): ServiceExchange {
   const { deps, refusals } = ctx;
   // parsed once per sandbox, not per request
   const { upstreams, scrubber } = serviceTable(deps);
@@ -112,12 +127,21 @@ export function createReverseRoute(ctx: ProxyContext) {
     };
   }
 
-  async function serve(port: ReplyPort, req: IncomingMessage): Promise<void> {
+  /** The reverse route: `/proxy/<service><rest>`. */
+  function serve(port: ReplyPort, req: IncomingMessage): Promise<void> {
+    const url = req.url ?? '';
+    return serveService(
+      port,
+      req,
+      parseReverseTarget(url) ?? { service: '', rawTarget: url.slice(REVERSE_PREFIX.length) },
+    );
+  }
+
+  /** One request for a service, by whichever transport it came (see ServiceRoute). */
+  async function serveService(port: ReplyPort, req: IncomingMessage, target: ServiceRoute): Promise<void> {
     const startedAt = Date.now();
     port = forGitClient(port, req.headers['user-agent']); // git shows only text/plain refusals
-    const url = req.url ?? '';
-    const route = parseReverseTarget(url) ?? { service: '', rawTarget: url.slice(REVERSE_PREFIX.length) };
-    const checked = checkServiceRequest(ctx, port, req, route, startedAt);
+    const checked = checkServiceRequest(ctx, port, req, target, startedAt);
     if (!checked) return;
     const { service, credential, upstream, base, path } = checked;
     const method = base.method;
@@ -170,5 +194,5 @@ export function createReverseRoute(ctx: ProxyContext) {
     await runExchange(ctx, intent, exchangePort, leg, settle);
   }
 
-  return serve;
+  return { serve, serveService };
 }

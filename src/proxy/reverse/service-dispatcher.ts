@@ -24,7 +24,8 @@ export interface ServiceDispatcherOptions {
  */
 const secureContexts = new Map<string, SecureContext>();
 
-function secureContextFor(ca: readonly string[]): SecureContext {
+/** The shared secure context trusting the system roots plus `ca`. */
+export function secureContextFor(ca: readonly string[]): SecureContext {
   const key = ca.join('\n');
   let context = secureContexts.get(key);
   if (context === undefined) {

@@ -17,11 +17,18 @@ import {
 import { createSecretScrubber, type SecretScrubber } from './scrubber.js';
 import { sandboxSecretForms } from './secret-forms.js';
 
-/** A request for one service: its name and the raw target after it (`''` or `/path[?query]`). */
+/**
+ * Where one service request goes: the reverse route's `/proxy/<service><rest>`, a WebSocket
+ * upgrade, or a request inside an intercepted tunnel, whose upstream is the tunnel's verified
+ * CONNECT target.
+ */
 export interface ServiceRoute {
+  /** the service's name ('' = none named) */
   service: string;
   /** the raw path and query relative to the service's upstream, undecoded, as the policy checks it */
   rawTarget: string;
+  /** origin and base path to send it to (omitted = the service's `upstream`) */
+  upstream?: URL;
 }
 
 /** What one sandbox's services look like to its routes, built once per set of deps. */
@@ -100,7 +107,7 @@ export function checkServiceRequest(
   if (service) {
     // denials name the credential too: "what was tried with GITHUB_TOKEN" includes the refusals
     base.service = service.name;
-    base.host = upstreams.get(service.name)!.host;
+    base.host = (route.upstream ?? upstreams.get(service.name)!).host;
     if (credential) base.credential = credential.envVar;
   }
   if (!decision.allow) {
@@ -131,7 +138,7 @@ export function checkServiceRequest(
   const checked: CheckedServiceRequest = {
     service,
     credential,
-    upstream: upstreams.get(service.name)!,
+    upstream: route.upstream ?? upstreams.get(service.name)!,
     base,
     target: decision.target,
     path,
