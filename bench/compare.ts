@@ -11,25 +11,14 @@
  * issue 11's targets, writes the JSON (`--out`) and the generated section of
  * docs/benchmarks.md (`--no-docs` to skip). Loopback and its own namespaces only.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createTestCa } from '../test/helpers/test-ca.js';
 import { openAirlockArm, type AirlockArm } from './compare/airlock-arm.js';
-import {
-  haproxyConfig,
-  proxyNginxConfig,
-  startNative,
-  upstreamNginxConfig,
-  type UpstreamTarget,
-} from './compare/native-servers.js';
+import { haproxyConfig, proxyNginxConfig, startNative } from './compare/native-servers.js';
 import {
   ARMS,
   docsSection,
@@ -41,10 +30,11 @@ import {
   type Arm,
   type BenchResults,
 } from './compare/report.js';
+import { freePort, startBenchUpstream, startNodePassthrough } from './compare/bench-upstream.js';
 import { createTeardown, helpWallMs, runTrueWallMs } from './compare/startup.js';
 import { measureStreaming } from './compare/streaming.js';
 import { ensureBenchTools } from './compare/tools.js';
-import { delayForRate, parseWrk, WRK_SCRIPT, wrkArgs, type WrkOptions, type WrkRun } from './compare/wrk.js';
+import { delayForRate, localWrk, WRK_SCRIPT, type WrkOptions, type WrkRun } from './compare/wrk.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OPTIONS = {
@@ -93,55 +83,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void cleanup().finally(() => process.exit(130)));
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as { port: number };
-  s.close();
-  return port;
-}
-
 function log(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
-}
-
-/** wrk on loopback against `url`. */
-async function localWrk(
-  url: string,
-  headers: string[],
-  script: string,
-  o: Omit<WrkOptions, 'url' | 'headers' | 'script'>,
-): Promise<WrkRun> {
-  const child = spawn('wrk', wrkArgs({ ...o, url, headers, script }), {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`wrk exited ${code}: ${out}`);
-  return parseWrk(out);
-}
-
-/** The bare Node passthrough in its own process. */
-async function startNodePassthrough(up: UpstreamTarget, ca: string): Promise<number> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'bench', 'compare', 'node-passthrough.ts')],
-    {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  cleanups.push(async () => {
-    if (child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.stdin.end();
-    await exited;
-  });
-  child.stdin.write(`${JSON.stringify({ ...up, ca })}\n`);
-  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-  return (JSON.parse(line) as { port: number }).port;
 }
 
 try {
@@ -159,34 +102,15 @@ try {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   chmodSync(dir, 0o755); // nginx's workers run as nobody and need to traverse it
-  const ca = createTestCa();
-  cleanups.push(() => ca.cleanup());
-  const leaf = ca.issue([HOST]);
-  writeFileSync(join(dir, 'upstream.pem'), leaf.cert);
-  writeFileSync(join(dir, 'upstream.key'), leaf.key, { mode: 0o600 });
+  const defer = (fn: () => unknown) => void cleanups.push(fn);
+  const { up, ca, leaf } = await startBenchUpstream(dir, HOST, HEADER, defer);
   writeFileSync(join(dir, 'wrk.lua'), WRK_SCRIPT);
   const script = join(dir, 'wrk.lua');
-
-  const up: UpstreamTarget = {
-    host: HOST,
-    port: await freePort(),
-    header: HEADER,
-    secret: `real-bench-${randomBytes(12).toString('hex')}`,
-    caFile: ca.caFile,
-  };
   const sub = (name: string) => {
     const d = join(dir, name);
     mkdirSync(d, { mode: 0o755 });
     return d;
   };
-  const upDir = sub('upstream');
-  const upstream = await startNative(
-    'nginx',
-    upDir,
-    upstreamNginxConfig(upDir, { ...up, cert: join(dir, 'upstream.pem'), key: join(dir, 'upstream.key') }),
-    up.port,
-  );
-  cleanups.push(() => upstream.stop());
   const ngDir = sub('nginx');
   const nginxPort = await freePort();
   const nginx = await startNative('nginx', ngDir, proxyNginxConfig(ngDir, nginxPort, up), nginxPort);
@@ -202,9 +126,9 @@ try {
     firstCalls: opts['no-first-call'] ? 0 : Number(opts['first-calls']),
     streams: opts['no-many-streams'] ? 0 : Number(opts.streams),
     log,
-    defer: (fn) => cleanups.push(fn),
+    defer,
   });
-  const nodePort = await startNodePassthrough(up, ca.caPem);
+  const { port: nodePort } = await startNodePassthrough(up, ca.caPem, defer);
   log('starting the airlock engines and their sandboxes…');
   const airlock: Record<'FULL' | 'NORMAL', AirlockArm> = {} as Record<'FULL' | 'NORMAL', AirlockArm>;
   for (const mode of ['FULL', 'NORMAL'] as const) {

@@ -17,6 +17,7 @@ import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { createFakeUpstream } from '../test/helpers/fake-upstream.js';
 import { builtin, makeCredentials } from '../test/helpers/proxy-bench.js';
 import { createTestCa } from '../test/helpers/test-ca.js';
+import { interleavedRounds, median } from './compare/report.js';
 
 const { values } = parseArgs({
   options: {
@@ -58,8 +59,6 @@ async function measure(send: () => Promise<void>): Promise<{ rps: number; p50: n
   const pct = (p: number) => Number(latencies[Math.floor((latencies.length - 1) * p)]!.toFixed(2));
   return { rps: Math.round(latencies.length / seconds), p50: pct(0.5), p99: pct(0.99) };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 try {
   const ca = createTestCa(t);
@@ -120,20 +119,7 @@ try {
   };
   for (const send of Object.values(cases)) await send(); // warm: leaf minted, pools open
 
-  const results: Record<string, { rps: number[]; p50: number[]; p99: number[] }> = {};
-  for (const name of Object.keys(cases)) results[name] = { rps: [], p50: [], p99: [] };
-  const order = Object.entries(cases);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, send] of [
-      ...order.slice(round % order.length),
-      ...order.slice(0, round % order.length),
-    ]) {
-      const r = await measure(send);
-      results[name]!.rps.push(r.rps);
-      results[name]!.p50.push(r.p50);
-      results[name]!.p99.push(r.p99);
-    }
-  }
+  const results = await interleavedRounds(cases, ROUNDS, measure);
   const base = median(results.baseUrl!.rps);
   const table = Object.fromEntries(
     Object.entries(results).map(([name, r]) => [

@@ -6,22 +6,16 @@
  * profiler and the top self-time entries are printed (`--top N`). Loopback and its own
  * namespace only.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { chmodSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createTestCa } from '../test/helpers/test-ca.js';
 import { openAirlockArm } from './compare/airlock-arm.js';
-import { startNative, upstreamNginxConfig, type UpstreamTarget } from './compare/native-servers.js';
+import { startBenchUpstream, startNodePassthrough } from './compare/bench-upstream.js';
 import { ensureBenchTools } from './compare/tools.js';
-import { parseWrk, WRK_SCRIPT, wrkArgs } from './compare/wrk.js';
+import { localWrk, WRK_SCRIPT } from './compare/wrk.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values: opts } = parseArgs({
@@ -47,14 +41,6 @@ ensureBenchTools();
 const cleanups: (() => unknown)[] = [];
 /** clock ticks per second in /proc/<pid>/stat (USER_HZ, 100 on every Linux build that matters) */
 const tick = 100;
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as { port: number };
-  s.close();
-  return port;
-}
 
 /** user + system CPU of a process in ms */
 function processCpuMs(pid: number): number {
@@ -97,50 +83,12 @@ try {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-profile-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   chmodSync(dir, 0o755);
-  const ca = createTestCa();
-  cleanups.push(() => ca.cleanup());
-  const leaf = ca.issue([HOST]);
-  writeFileSync(join(dir, 'upstream.pem'), leaf.cert);
-  writeFileSync(join(dir, 'upstream.key'), leaf.key, { mode: 0o600 });
+  const defer = (fn: () => unknown) => void cleanups.push(fn);
+  const { up, ca } = await startBenchUpstream(dir, HOST, HEADER, defer);
   const script = join(dir, 'wrk.lua');
   writeFileSync(script, WRK_SCRIPT);
-  const up: UpstreamTarget = {
-    host: HOST,
-    port: await freePort(),
-    header: HEADER,
-    secret: `real-bench-${randomBytes(12).toString('hex')}`,
-    caFile: ca.caFile,
-  };
-  const upDir = join(dir, 'upstream');
-  mkdirSync(upDir, { mode: 0o755 });
-  const upstream = await startNative(
-    'nginx',
-    upDir,
-    upstreamNginxConfig(upDir, { ...up, cert: join(dir, 'upstream.pem'), key: join(dir, 'upstream.key') }),
-    up.port,
-  );
-  cleanups.push(() => upstream.stop());
-
-  // the bare Node passthrough, in its own process
-  const node = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/compare/node-passthrough.ts')], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  cleanups.push(() => node.stdin.end());
-  node.stdin.write(`${JSON.stringify({ ...up, ca: ca.caPem })}\n`);
-  const [line] = (await once(createInterface({ input: node.stdout }), 'line')) as [string];
-  const nodePort = (JSON.parse(line) as { port: number }).port;
-  const nodeWrk = async () => {
-    const child = spawn(
-      'wrk',
-      wrkArgs({ ...LOAD, url: `http://127.0.0.1:${nodePort}/v1/bench`, headers: [`${HEADER}: x`], script }),
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    await once(child, 'exit');
-    return parseWrk(out);
-  };
+  const node = await startNodePassthrough(up, ca.caPem, defer);
+  const nodeWrk = () => localWrk(`http://127.0.0.1:${node.port}/v1/bench`, [`${HEADER}: x`], script, LOAD);
 
   const arm = await openAirlockArm(up, opts.pool, 'FULL');
   cleanups.push(() => arm.close());
@@ -161,11 +109,11 @@ try {
   session.disconnect();
   if (opts['cpu-profile']) writeFileSync(opts['cpu-profile'], JSON.stringify(profile));
 
-  const nodeBefore = processCpuMs(node.pid!);
-  const nodeIo = syscalls(node.pid!);
+  const nodeBefore = processCpuMs(node.pid);
+  const nodeIo = syscalls(node.pid);
   const nodeRun = await nodeWrk();
-  const nodeMs = processCpuMs(node.pid!) - nodeBefore;
-  const nodeIoAfter = syscalls(node.pid!);
+  const nodeMs = processCpuMs(node.pid) - nodeBefore;
+  const nodeIoAfter = syscalls(node.pid);
 
   const airlockUs = ((used.user + used.system) / airlockRun.requests).toFixed(1);
   const nodeUs = ((nodeMs * 1000) / nodeRun.requests).toFixed(1);

@@ -22,6 +22,7 @@ import { Agent, request } from 'undici';
 import { createSecretScrubber, type SecretReplacement } from '../src/proxy/index.js';
 import type { UpstreamHandler } from '../test/helpers/fake-upstream.js';
 import { startBench } from '../test/helpers/proxy-bench.js';
+import { interleavedRounds, median } from './compare/report.js';
 
 const REQUESTS = 3000;
 const CONCURRENCY = 16;
@@ -63,8 +64,6 @@ async function measure(send: () => Promise<void>): Promise<{ rps: number; p50: n
   const pct = (p: number) => Number(latencies[Math.floor((latencies.length - 1) * p)]!.toFixed(2));
   return { rps: Math.round(REQUESTS / seconds), p50: pct(0.5), p99: pct(0.99) };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** A checkout of `ref` in a temp folder, sharing this tree's node_modules. */
 function checkout(ref: string): string {
@@ -158,21 +157,7 @@ try {
     }
   }
 
-  const results: Record<string, { rps: number[]; p50: number[]; p99: number[] }> = {};
-  for (const name of Object.keys(cases)) results[name] = { rps: [], p50: [], p99: [] };
-  const order = Object.entries(cases);
-  for (let round = 0; round < ROUNDS; round++) {
-    // each round starts at another case, so no case always follows the same neighbour
-    for (const [name, send] of [
-      ...order.slice(round % order.length),
-      ...order.slice(0, round % order.length),
-    ]) {
-      const r = await measure(send);
-      results[name]!.rps.push(r.rps);
-      results[name]!.p50.push(r.p50);
-      results[name]!.p99.push(r.p99);
-    }
-  }
+  const results = await interleavedRounds(cases, ROUNDS, measure);
   const table = Object.fromEntries(
     Object.entries(results).map(([name, r]) => {
       const base = median(results[`${name.split(':')[0]}:direct`]!.rps);

@@ -90,6 +90,35 @@ export function roundOrder<T>(order: readonly T[], round: number): T[] {
   return [...order.slice(k), ...order.slice(0, k)];
 }
 
+/** One measurement of a case: requests per second and latency percentiles in ms. */
+export interface CaseRun {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * Every case measured once per round, each round starting at another case (so no case always
+ * follows the same neighbour); the figures of each case, round by round.
+ */
+export async function interleavedRounds<T>(
+  cases: Readonly<Record<string, T>>,
+  rounds: number,
+  measure: (c: T) => Promise<CaseRun>,
+): Promise<Record<string, { rps: number[]; p50: number[]; p99: number[] }>> {
+  const results: Record<string, { rps: number[]; p50: number[]; p99: number[] }> = {};
+  for (const name of Object.keys(cases)) results[name] = { rps: [], p50: [], p99: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, c] of roundOrder(Object.entries(cases), round)) {
+      const r = await measure(c);
+      results[name]!.rps.push(r.rps);
+      results[name]!.p50.push(r.p50);
+      results[name]!.p99.push(r.p99);
+    }
+  }
+  return results;
+}
+
 const fmtRps = (n: number) =>
   n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : n >= 1000 ? `${(n / 1000).toFixed(2)}k` : `${n}`;
 const fmtMs = (n: number) => `${n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)} ms`;

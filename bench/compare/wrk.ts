@@ -5,6 +5,8 @@
  * connection waits that long before each request, which caps the rate near
  * `connections × 1000 / (delayMs + latency)`: how the bench offers "half load" without wrk2.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 
 /** Lua for `wrk -s`: an optional per-request delay (first script argument, ms) and a JSON summary line. */
 export const WRK_SCRIPT = `
@@ -94,4 +96,21 @@ export function parseWrk(output: string): WrkRun {
     maxMs: ms(r.maxUs),
     errors: r.connect + r.read + r.write + r.status + r.timeout,
   };
+}
+
+/** wrk on loopback against `url`; throws when it fails. */
+export async function localWrk(
+  url: string,
+  headers: readonly string[],
+  script: string,
+  o: Omit<WrkOptions, 'url' | 'headers' | 'script'>,
+): Promise<WrkRun> {
+  const child = spawn('wrk', wrkArgs({ ...o, url, headers, script }), {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`wrk exited ${code}: ${out}`);
+  return parseWrk(out);
 }

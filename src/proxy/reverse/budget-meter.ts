@@ -1,7 +1,9 @@
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import type { LlmUsage } from '../../audit/sink.js';
-import type { BudgetLedger, Reservation } from '../../budget/index.js';
-import { errorType } from '../../errors.js';
+import type { BudgetLedger, BudgetRefusal, Reservation } from '../../budget/index.js';
+import { AirlockError, errorType } from '../../errors.js';
+import type { RefusedRequest, Refusals } from '../core/refusals.js';
+import type { ReplyPort } from '../core/reply-port.js';
 import type { UsageReader } from '../types.js';
 
 /** The most request body read before a budgeted call goes out, to find its max_tokens (bytes). */
@@ -135,4 +137,17 @@ function finalEvent(): Buffer {
   return Buffer.from(
     `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type, message } })}\n\n`,
   );
+}
+
+/** Answers a call its budget cannot cover: 429, with Retry-After when the budget's window will reset. */
+export function refuseOverBudget(
+  refusals: Refusals,
+  port: ReplyPort,
+  refusal: BudgetRefusal,
+  request: RefusedRequest,
+): void {
+  const error = new AirlockError('AIRLOCK_ERR_BUDGET_EXHAUSTED', refusal.reason);
+  const retryAfter =
+    refusal.retryAt === undefined ? undefined : Math.max(1, Math.ceil((refusal.retryAt - Date.now()) / 1000));
+  refusals.refuse(port, error, request, retryAfter);
 }

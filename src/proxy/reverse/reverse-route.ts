@@ -13,7 +13,13 @@ import { forGitClient } from '../core/git-client.js';
 import { createHttpLeg } from '../core/http-leg.js';
 import type { ReplyPort } from '../core/reply-port.js';
 import type { UsageReader } from '../types.js';
-import { createBudgetMeter, peekBody, type BudgetMeter, type PeekedBody } from './budget-meter.js';
+import {
+  createBudgetMeter,
+  peekBody,
+  refuseOverBudget,
+  type BudgetMeter,
+  type PeekedBody,
+} from './budget-meter.js';
 import { createBodyDecoder } from './decode-body.js';
 import {
   checkServiceRequest,
@@ -163,14 +169,7 @@ export function createReverseRoute(ctx: ProxyContext): ServiceExchange {
         readAsk(peeked?.complete ? peeked.head : undefined, path),
         scope,
       );
-      if ('reason' in reservation) {
-        const error = new AirlockError('AIRLOCK_ERR_BUDGET_EXHAUSTED', reservation.reason);
-        const retryAfter =
-          reservation.retryAt === undefined
-            ? undefined
-            : Math.max(1, Math.ceil((reservation.retryAt - Date.now()) / 1000));
-        return refusals.refuse(port, error, base, retryAfter);
-      }
+      if ('reason' in reservation) return refuseOverBudget(refusals, port, reservation, base);
       meter = createBudgetMeter(budget, reservation);
       if (peeked) exchangePort = { ...port, body: peeked.body };
     }

@@ -28,6 +28,7 @@ import {
   type ServiceRoute,
 } from './service-request.js';
 import { upstreamTlsTarget } from './service-dispatcher.js';
+import { refuseOverBudget } from './budget-meter.js';
 
 /** The largest message either side may send, in bytes (16 MiB); a larger one closes the session with 1009. */
 export const MAX_WEBSOCKET_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -263,12 +264,7 @@ function holdRequestBudget(
   if (!budget || !credential || !budget.covers(credential.envVar, scope)) return undefined;
   const reservation = budget.reserve(credential.envVar, {}, scope);
   if ('reason' in reservation) {
-    const error = new AirlockError('AIRLOCK_ERR_BUDGET_EXHAUSTED', reservation.reason);
-    const retryAfter =
-      reservation.retryAt === undefined
-        ? undefined
-        : Math.max(1, Math.ceil((reservation.retryAt - Date.now()) / 1000));
-    ctx.refusals.refuse(port, error, base, retryAfter);
+    refuseOverBudget(ctx.refusals, port, reservation, base);
     return null;
   }
   return () => {
