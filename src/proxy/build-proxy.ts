@@ -13,7 +13,10 @@ import { createAbsoluteFormHandler } from './forward/absolute-form.js';
 import { createConnectHandler } from './forward/connect.js';
 import { createEgressGuard } from './forward/egress-guard.js';
 import { createForwardDispatcher } from './forward/forward-dispatcher.js';
-import { createInterceptedHandler } from './intercept/intercepted-request.js';
+import {
+  createInterceptedHandler,
+  createInterceptedUpgradeHandler,
+} from './intercept/intercepted-request.js';
 import { createTlsTerminator, type TlsTerminator } from './intercept/tls-terminator.js';
 import { createInspectDispatcher } from './intercept/inspect-dispatcher.js';
 import { createReverseRoute, parseReverseTarget, REVERSE_PREFIX } from './reverse/reverse-route.js';
@@ -29,12 +32,6 @@ export interface ProxyApp {
   close(): Promise<void>;
   /** a live change: requests from now on are decided and served with these (those in flight finish as they began) */
   update(patch: ProxyUpdate): void;
-  /**
-   * the decrypted side of intercepted tunnels (omitted = no interception): an HTTP server that
-   * never listens; its 'upgrade' event is where a WebSocket handler hooks in, and
-   * `interceptedTarget(req.socket)` names the tunnel's verified target
-   */
-  intercepted?: Pick<TlsTerminator, 'server' | 'targetOf'>;
 }
 
 /** What may change while a sandbox runs: its policy, and the credentials it holds. */
@@ -98,7 +95,13 @@ export function buildProxy(deps: ProxyDeps): ProxyApp {
         onClientError: createClientErrorHandler(refusals),
       })
     : undefined;
-  if (terminator) ctx.terminator = terminator;
+  if (terminator) {
+    ctx.terminator = terminator;
+    terminator.server.on(
+      'upgrade',
+      createInterceptedUpgradeHandler(ctx, () => terminator),
+    );
+  }
   if (terminator && deps.intercept?.scope === 'all') {
     ctx.inspectDispatcher = createInspectDispatcher({
       guard: egress,
@@ -168,7 +171,6 @@ export function buildProxy(deps: ProxyDeps): ProxyApp {
   let closing: Promise<void> | undefined;
   return {
     server,
-    ...(terminator ? { intercepted: { server: terminator.server, targetOf: terminator.targetOf } } : {}),
     update(patch) {
       ctx.deps = { ...ctx.deps, ...patch };
       ctx.policy = patch.policy;

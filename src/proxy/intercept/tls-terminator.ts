@@ -18,8 +18,7 @@ export interface InterceptTarget {
 export interface TlsTerminator {
   /**
    * an HTTP server (never listening) fed with the decrypted tunnels: 'request' serves each
-   * request inside; 'upgrade' is free for a WebSocket handler (`targetOf(req.socket)` says
-   * where it goes)
+   * request inside, 'upgrade' each WebSocket (`targetOf(req.socket)` says where either goes)
    */
   server: Server;
   /** the tunnel's verified target, for a request of `server` (undefined = not an intercepted socket) */
