@@ -7,7 +7,7 @@ import { createProxyLogger } from './core/logger.js';
 import { createProxyServer } from './core/proxy-server.js';
 import { splitTarget } from './core/query.js';
 import { createRefusals } from './core/refusals.js';
-import { failOnBug, httpPort, socketPort } from './core/reply-port.js';
+import { failOnBug, gonePort, httpPort, socketPort } from './core/reply-port.js';
 import { DEFAULT_TIMEOUTS, withDefaults } from './core/defaults.js';
 import { createAbsoluteFormHandler } from './forward/absolute-form.js';
 import { createConnectHandler } from './forward/connect.js';
@@ -93,6 +93,22 @@ export function buildProxy(deps: ProxyDeps): ProxyApp {
           () => exchange,
         ),
         onClientError: createClientErrorHandler(refusals),
+        // a tool that pins certificates or ignores the sandbox CA: on record, and shown as blocked
+        onHandshakeFailed: ({ target, service }, code) =>
+          refusals.refuse(
+            gonePort,
+            new AirlockError(
+              'AIRLOCK_ERR_BAD_REQUEST',
+              `TLS handshake with the guest failed${code ? ` (${code})` : ''}: the client pins certificates or does not trust the sandbox CA (/run/airlock/ca-bundle.pem)`,
+            ),
+            {
+              method: 'CONNECT',
+              host: target.authority,
+              path: '',
+              startedAt: Date.now(),
+              ...(service ? { service } : {}),
+            },
+          ),
       })
     : undefined;
   if (terminator) {

@@ -77,6 +77,17 @@ export function socketPort(socket: Duplex, head: Buffer = Buffer.alloc(0)): Repl
   };
 }
 
+/** A guest already gone (a tunnel whose TLS handshake failed): its refusal is recorded, nothing is answered. */
+export const gonePort: ReplyPort = {
+  kind: 'tunnel',
+  body: null,
+  fail() {},
+  begin() {
+    throw new Error('nothing can be answered to a guest that is gone');
+  },
+  onClose() {},
+};
+
 /** For a handler's promise: a bug is logged and answered 500, never left as an unhandled rejection. */
 export function failOnBug(port: ReplyPort, logger: Logger): (err: unknown) => void {
   return (err) => {

@@ -41,6 +41,8 @@ export interface TlsTerminatorOptions {
   onRequest: (req: IncomingMessage, res: ServerResponse) => void;
   /** a request inside that Node's parser refused (the proxy's one refusal path) */
   onClientError: (err: Error & { code?: string }, socket: Duplex) => void;
+  /** the guest's TLS handshake failed (`code`: the TLS error's), so the tunnel was closed */
+  onHandshakeFailed: (target: InterceptTarget, code: string | undefined) => void;
 }
 
 /**
@@ -78,19 +80,19 @@ export function createTlsTerminator(options: TlsTerminatorOptions): TlsTerminato
         ALPNProtocols: ['http/1.1'],
       });
       targets.set(tls, target);
-      tls.once('close', () => socket.destroy());
-      socket.once('close', () => tls.destroy());
       let secured = false;
+      let failure: string | undefined;
       tls.once('secure', () => (secured = true));
       tls.once('error', (err: Error & { code?: string }) => {
-        if (!secured) {
-          logger.warn(
-            { host: target.target.authority, code: err.code },
-            'TLS handshake with the guest failed (does the client pin certificates or ignore the sandbox CA?)',
-          );
-        }
+        failure = err.code;
         tls.destroy();
       });
+      // a client that refuses the leaf may just hang up (an alert, no error here): 'close' tells
+      tls.once('close', () => {
+        socket.destroy();
+        if (!secured) options.onHandshakeFailed(target, failure);
+      });
+      socket.once('close', () => tls.destroy());
       server.emit('connection', tls);
     },
     close() {
