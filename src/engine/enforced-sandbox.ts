@@ -245,9 +245,11 @@ export async function createEnforcedSandbox(
   ];
   let sandbox: Sandbox | undefined;
   let proxy: RunningProxy | undefined;
-  // the sandbox's CA (a few ms of key generation) is made while the kernel side is built
-  const ca = createSandboxCa();
-  ca.catch(() => undefined); // awaited below; a failed build must not leave it unhandled
+  // A CA only where a CONNECT can be intercepted (a granted credential's host, or --intercept
+  // all): made while the kernel side is built, and a sandbox without either pays nothing for it
+  const interceptScope = spec.intercept ?? config.intercept;
+  const ca = policy.credentialHosts.size > 0 || interceptScope === 'all' ? createSandboxCa() : undefined;
+  ca?.catch(() => undefined); // awaited below; a failed build must not leave it unhandled
   try {
     sandbox = await Sandbox.create({
       ...spec,
@@ -306,7 +308,7 @@ export async function createEnforcedSandbox(
         logger: { level: logLevel(invokingEnv), stream: resources.logStream },
         onRefusal: spec.onRefusal,
         budget,
-        intercept: { ca: sandboxCa, scope: spec.intercept ?? config.intercept },
+        ...(sandboxCa ? { intercept: { ca: sandboxCa, scope: interceptScope } } : {}),
         usageTap: (service, headers, onEvent) =>
           service.usageFormat
             ? createUsageTap(service.usageFormat, first(headers['content-type']), {
@@ -319,12 +321,12 @@ export async function createEnforcedSandbox(
     );
     spec.signal?.throwIfAborted();
     const proxyUrl = `http://${sandbox.gateway}:${sandbox.proxyPort}`;
-    // every guest trusts the system CAs plus this sandbox's CA (certificates only, never its key)
-    sandbox.setGuestFiles(trustFiles(sandboxCa.certPem));
+    // its guests trust the system CAs plus this sandbox's CA (certificates only, never its key)
+    if (sandboxCa) sandbox.setGuestFiles(trustFiles(sandboxCa.certPem));
     sandbox.setGuestVariables({
       ...guestVariables(services, credentials, proxyUrl),
       ...(forwardOn ? proxyVariables(proxyUrl) : {}),
-      ...trustVariables(spec.env),
+      ...(sandboxCa ? trustVariables(spec.env) : {}),
       AIRLOCK_SANDBOX_ID: sandbox.id,
       AIRLOCK_PROXY_URL: proxyUrl,
     });
