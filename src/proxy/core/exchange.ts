@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { OutgoingHttpHeaders } from 'node:http';
-import { finished, pipeline, Transform, Writable, type Readable } from 'node:stream';
+import { finished, pipeline, Transform, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AuditEntry, AuditSink, LlmUsage, RequestIntent, RequestOutcome } from '../../audit/sink.js';
 import { AirlockError, errorType } from '../../errors.js';
@@ -20,10 +20,11 @@ export interface UpstreamAnswer {
   /** LLM usage seen in the body, read once it has ended (omitted = none) */
   usage?(): LlmUsage | undefined;
   /**
-   * the body is small (its length is known and at most SMALL_BODY_BYTES, before what it passes
-   * through): read it whole, then answer with its exact length in one write (omitted = stream it)
+   * for a small body (its length known and at most SMALL_BODY_BYTES): what the guest gets of it
+   * (scrubbed, usage read), done on the whole body at once instead of `through`; the exchange
+   * then answers with the exact length in one write (omitted = stream the body through `through`)
    */
-  small?: boolean;
+  whole?: (body: Buffer) => Buffer;
 }
 
 /** The largest body an exchange holds whole to answer it in one write, in bytes. */
@@ -221,12 +222,6 @@ export async function runExchange(
   seen.ttfbMs = Date.now() - intent.startedAt;
   seen.status = answer.status;
 
-  // who failed first: the upstream (or what its bytes pass through), or the guest leaving; the
-  // other side's errors follow from the pipeline tearing everything down
-  let failed: { side: 'upstream'; err: unknown } | { side: 'guest' } | undefined;
-  for (const stream of [answer.body, ...(answer.through ?? [])]) {
-    stream.once('error', (err) => (failed ??= { side: 'upstream', err }));
-  }
   const complete = () => {
     let usage: LlmUsage | undefined;
     try {
@@ -236,23 +231,20 @@ export async function runExchange(
     }
     finish('allowed', answer.status, undefined, usage);
   };
-  // one pipeline per direction, and no stream more than needed: Node's pipeline makes an error
-  // object for each stream it tears down; the bytes to the guest are counted as they pass by
-  const streams = [answer.body, ...(answer.through ?? [])];
-  streams.at(-1)!.on('data', (chunk: Buffer) => (seen.bytesOut += chunk.length));
-  if (answer.small && port.kind === 'http') {
-    // the whole answer in one write: no chunked framing, no second write for its end
+  const { whole } = answer;
+  if (whole && port.kind === 'http') {
+    // the whole answer in one write: no streams to pass through, no chunked framing, no
+    // second write for its end
     const chunks: Buffer[] = [];
-    const whole = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        chunks.push(chunk);
-        callback();
-      },
+    port.onClose(() => answer.body.destroy());
+    answer.body.on('data', (chunk: Buffer) => chunks.push(chunk));
+    answer.body.once('error', (err) => {
+      if (!guestGone) upstreamFailed(err);
     });
-    chain(streams, whole, (err) => {
+    answer.body.once('end', () => {
       if (guestGone) return;
-      if (err) return upstreamFailed(failed?.side === 'upstream' ? failed.err : err);
-      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      const bytes = whole(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      seen.bytesOut = bytes.length;
       const sink = port.begin(answer.status, { ...answer.headers, 'content-length': bytes.length });
       sink.end(bytes, (error?: Error | null) =>
         error ? finish('error', answer.status, 'guest disconnected') : complete(),
@@ -260,6 +252,17 @@ export async function runExchange(
     });
     return;
   }
+
+  // who failed first: the upstream (or what its bytes pass through), or the guest leaving; the
+  // other side's errors follow from the pipeline tearing everything down
+  let failed: { side: 'upstream'; err: unknown } | { side: 'guest' } | undefined;
+  for (const stream of [answer.body, ...(answer.through ?? [])]) {
+    stream.once('error', (err) => (failed ??= { side: 'upstream', err }));
+  }
+  // one pipeline per direction, and no stream more than needed: Node's pipeline makes an error
+  // object for each stream it tears down; the bytes to the guest are counted as they pass by
+  const streams = [answer.body, ...(answer.through ?? [])];
+  streams.at(-1)!.on('data', (chunk: Buffer) => (seen.bytesOut += chunk.length));
   const sink = port.begin(answer.status, answer.headers);
   sink.once('close', () => {
     if (!sink.writableFinished) failed ??= { side: 'guest' };

@@ -118,18 +118,34 @@ export function createReverseRoute(ctx: ProxyContext): ServiceExchange {
     } catch (err) {
       ctx.logger.error({ err, service: service.name }, 'usage tap failed; usage not recorded');
     }
-    const through = [...(decoders ?? []), scrubber.stream()];
     if (meter) meter.upstream = response.body;
-    if (usage) through.push(meter ? meter.stream(usage) : usageTap(usage));
     const length = Number(response.headers['content-length'] ?? NaN);
+    // a compressed body's decoded length is unknown: only identity bodies are held whole
+    if (!decoders && !hasNoBody(method, response.statusCode) && length <= SMALL_BODY_BYTES) {
+      return {
+        status: response.statusCode,
+        headers,
+        body: response.body,
+        whole: (body) => {
+          const out = scrubber.bytes(body);
+          try {
+            usage?.write(out);
+          } catch {
+            // a usage parser must never break the answer it watches
+          }
+          return out;
+        },
+        usage: () => usage?.end(),
+      };
+    }
+    const through = [...(decoders ?? []), scrubber.stream()];
+    if (usage) through.push(meter ? meter.stream(usage) : usageTap(usage));
     return {
       status: response.statusCode,
       headers,
       body: response.body,
       through,
       usage: () => usage?.end(),
-      // a compressed body's decoded length is unknown: only identity bodies are held whole
-      small: !decoders && !hasNoBody(method, response.statusCode) && length <= SMALL_BODY_BYTES,
     };
   }
 
