@@ -6,7 +6,7 @@
  * profiler and the top self-time entries are printed (`--top N`). Loopback and its own
  * namespace only.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,8 @@ const { values: opts } = parseArgs({
     top: { type: 'string', default: '25' },
     pool: { type: 'string', default: '10.239.0.0/16' },
     'cpu-profile': { type: 'string' },
+    /** CPU time only, without V8's sampler (which itself costs the main thread) */
+    'no-sample': { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(opts.seconds);
@@ -58,6 +60,24 @@ function syscalls(pid: number | 'self'): { reads: number; writes: number } {
 /** system calls per request between two readings */
 function perRequest(a: { reads: number; writes: number }, b: typeof a, requests: number): string {
   return `${((b.reads - a.reads) / requests).toFixed(2)} reads and ${((b.writes - a.writes) / requests).toFixed(2)} writes per request`;
+}
+
+/** CPU ms per thread of this process: `main`, and the others by thread id (the audit worker, libuv's pool, V8's helpers) */
+function threadCpuMs(): Map<string, number> {
+  const byThread = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended
+    }
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    const name = Number(tid) === process.pid ? 'main' : `thread ${tid}`;
+    byThread.set(`${name} user`, (Number(fields[11]) * 1000) / tick);
+    byThread.set(`${name} system`, (Number(fields[12]) * 1000) / tick);
+  }
+  return byThread;
 }
 
 type SelfTime = { name: string; ms: number };
@@ -96,18 +116,23 @@ try {
   await nodeWrk();
 
   const before = process.cpuUsage();
+  const threadsBefore = threadCpuMs();
   const ioBefore = syscalls('self');
   const session = new Session();
   session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
+  const sample = !opts['no-sample'];
+  if (sample) {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    await session.post('Profiler.start');
+  }
   const airlockRun = await arm.wrk(LOAD);
-  const { profile } = await session.post('Profiler.stop');
+  const profile = sample ? (await session.post('Profiler.stop')).profile : undefined;
   const used = process.cpuUsage(before);
+  const threadsAfter = threadCpuMs();
   const ioAfter = syscalls('self');
   session.disconnect();
-  if (opts['cpu-profile']) writeFileSync(opts['cpu-profile'], JSON.stringify(profile));
+  if (opts['cpu-profile'] && profile) writeFileSync(opts['cpu-profile'], JSON.stringify(profile));
 
   const nodeBefore = processCpuMs(node.pid);
   const nodeIo = syscalls(node.pid);
@@ -123,11 +148,22 @@ try {
   console.log(
     `bare Node passthrough: ${nodeRun.rps} req/s, ${nodeUs} µs CPU per request, ${perRequest(nodeIo, nodeIoAfter, nodeRun.requests)}`,
   );
-  const top = topSelfTimes(profile as Parameters<typeof topSelfTimes>[0]);
-  const total = top.reduce((s, e) => s + e.ms, 0);
-  console.log(`\nairlock main thread, top self time (of ${total.toFixed(0)} ms sampled):`);
-  for (const e of top.slice(0, Number(opts.top))) {
-    console.log(`${((100 * e.ms) / total).toFixed(1).padStart(5)} %  ${e.name}`);
+  const perThread = [...threadsAfter]
+    .map(
+      ([name, ms]) => [name, ((ms - (threadsBefore.get(name) ?? 0)) * 1000) / airlockRun.requests] as const,
+    )
+    .filter(([, us]) => us >= 1)
+    .sort((a, b) => b[1] - a[1]);
+  console.log(
+    `  per thread (µs CPU per request): ${perThread.map(([n, us]) => `${n} ${us.toFixed(0)}`).join(', ')}`,
+  );
+  if (profile) {
+    const top = topSelfTimes(profile as Parameters<typeof topSelfTimes>[0]);
+    const total = top.reduce((s, e) => s + e.ms, 0);
+    console.log(`\nairlock main thread, top self time (of ${total.toFixed(0)} ms sampled):`);
+    for (const e of top.slice(0, Number(opts.top))) {
+      console.log(`${((100 * e.ms) / total).toFixed(1).padStart(5)} %  ${e.name}`);
+    }
   }
 } finally {
   for (const fn of cleanups.reverse()) {

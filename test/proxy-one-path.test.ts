@@ -30,8 +30,9 @@ test('one exchange: only core/exchange.ts records intents and outcomes', () => {
   assert.deepEqual(where(/\.finish\(/), ['proxy/core/exchange.ts']);
 });
 
-test('one HTTP client path: only core/http-leg.ts sends requests upstream', () => {
-  assert.deepEqual(where(/\.request\(\{/), ['proxy/core/http-leg.ts']);
+test('one HTTP client path: only core/upstream-response.ts sends requests upstream', () => {
+  assert.deepEqual(where(/\.dispatch\(/), ['proxy/core/upstream-response.ts']);
+  assert.deepEqual(where(/\.request\(\{/), []);
   assert.deepEqual(where(/from 'node:http'.*\brequest\b|\brequest as httpRequest\b/), []);
 });
 

@@ -3,16 +3,18 @@ declare module 'undici/lib/dispatcher/agent.js' {
   import { Agent } from 'undici';
   export default Agent;
 }
-declare module 'undici/lib/dispatcher/dispatcher.js' {
-  import { Dispatcher } from 'undici';
-  export default Dispatcher;
-}
 declare module 'undici/lib/core/connect.js' {
   import { buildConnector } from 'undici';
   export default buildConnector;
 }
-declare module 'undici/lib/api/index.js' {
-  import type { Dispatcher } from 'undici';
-  const api: Pick<Dispatcher, 'request' | 'stream' | 'pipeline' | 'upgrade' | 'connect'>;
-  export default api;
+declare module 'undici/lib/core/errors.js' {
+  import type { errors } from 'undici';
+  export const RequestAbortedError: typeof errors.RequestAbortedError;
+}
+declare module 'undici/lib/core/util.js' {
+  /** raw header pairs (as a handler's onHeaders gets them) → an object, names lowercase, repeats as arrays */
+  export function parseHeaders(
+    headers: readonly (Buffer | string | string[])[],
+    obj?: Record<string, string | string[]>,
+  ): Record<string, string | string[]>;
 }

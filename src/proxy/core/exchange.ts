@@ -152,6 +152,8 @@ export function recordExchange(
     } catch (err) {
       logger.error({ err, service: intent.service }, 'audit outcome could not be recorded');
     }
+    // (the line's fields are gathered only when it is written: the default level is warn)
+    if (!logger.isLevelEnabled('info')) return;
     logger.info(
       {
         service: intent.service,

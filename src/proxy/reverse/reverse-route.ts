@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import { Transform } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { LlmUsage, RequestIntent } from '../../audit/sink.js';
 import { readAsk } from '../../budget/index.js';
 import type { Service } from '../../catalogue/service.js';
@@ -11,6 +10,7 @@ import { runExchange, SMALL_BODY_BYTES, type SettleUsage } from '../core/exchang
 import { forwardableResponseHeaders } from '../core/headers.js';
 import { forGitClient } from '../core/git-client.js';
 import { createHttpLeg } from '../core/http-leg.js';
+import type { UpstreamResponse } from '../core/upstream-response.js';
 import type { ReplyPort } from '../core/reply-port.js';
 import type { UsageReader } from '../types.js';
 import {
@@ -90,7 +90,7 @@ export function createReverseRoute(ctx: ProxyContext): ServiceExchange {
   /** The upstream's response as the guest gets it: decoded, scrubbed, usage read on the way. */
   function shape(
     service: Service,
-    response: Dispatcher.ResponseData,
+    response: UpstreamResponse,
     method: string,
     meter: BudgetMeter | undefined,
   ): UpstreamAnswer {
