@@ -4,7 +4,8 @@
  * key); arms: direct to it, nginx / haproxy / bare Node each swapping the key header, and
  * airlock with audit FULL and NORMAL (a real sandbox each, wrk inside it against
  * `$X_BASE_URL`). `wrk -t1 -c32` in interleaved rounds, medians; then airlock FULL and nginx
- * at half of airlock's own max rate; then the start-up figures. Before all that, while this
+ * at half of airlock's own max rate; then the start-up figures and the per-packet cost with 1
+ * vs 1,000 sandboxes (`--no-per-packet` skips it). Before all that, while this
  * process holds no other engine, the streaming figures (compare/streaming.ts: SSE, 100 MB
  * bodies, a new sandbox's first call, 2,000 streams at once; `--no-sse`, `--no-bulk`,
  * `--no-first-call`, `--no-many-streams` skip one). Prints the table beside
@@ -17,6 +18,7 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { openState } from '../src/sandbox/state.js';
 import { openAirlockArm, type AirlockArm } from './compare/airlock-arm.js';
 import { haproxyConfig, proxyNginxConfig, startNative } from './compare/native-servers.js';
 import {
@@ -32,6 +34,7 @@ import {
 } from './compare/report.js';
 import { freePort, startBenchUpstream, startNodePassthrough } from './compare/bench-upstream.js';
 import { createTeardown, helpWallMs, runTrueWallMs } from './compare/startup.js';
+import { measurePerPacket, type PerPacketFigures } from './compare/per-packet.js';
 import { measureStreaming } from './compare/streaming.js';
 import { ensureBenchTools } from './compare/tools.js';
 import { delayForRate, localWrk, WRK_SCRIPT, type WrkOptions, type WrkRun } from './compare/wrk.js';
@@ -50,6 +53,7 @@ const OPTIONS = {
   'no-bulk': { type: 'boolean', default: false },
   'no-first-call': { type: 'boolean', default: false },
   'no-many-streams': { type: 'boolean', default: false },
+  'no-per-packet': { type: 'boolean', default: false },
   'bulk-mb': { type: 'string', default: '100' },
   streams: { type: 'string', default: '2000' },
   'first-calls': { type: 'string', default: '5' },
@@ -202,6 +206,19 @@ try {
     };
   }
 
+  let perPacket: PerPacketFigures | undefined;
+  if (!opts['no-per-packet']) {
+    log('per-packet cost with 1 vs 1,000 sandboxes…');
+    const nftHome = mkdtempSync(join(tmpdir(), 'airlock-bench-nft-'));
+    const state = openState(nftHome);
+    try {
+      perPacket = await measurePerPacket(state, { pool: opts.pool, rounds: ROUNDS, connects: 2000 });
+    } finally {
+      state.close();
+      rmSync(nftHome, { recursive: true, force: true });
+    }
+  }
+
   // the sizes of the streaming figures when not the defaults
   const sizes = (['bulk-mb', 'streams', 'first-calls'] as const).flatMap((k) =>
     opts[k] === undefined || opts[k] === OPTIONS[k].default ? [] : [`--${k} ${opts[k]}`],
@@ -215,6 +232,7 @@ try {
     arms: armFigures,
     halfLoad: { offeredRps, delayMs, airlockFull: figures(half.airlockFull), nginx: figures(half.nginx) },
     ...(startup ? { startup } : {}),
+    ...(perPacket ? { perPacket } : {}),
     ...streaming,
   };
   const results: BenchResults = { ...base, targets: targetRows(base) };

@@ -59,6 +59,7 @@ function results(): BenchResults {
     bulk: { bytes: 100e6, rounds: 3, downloadMBps: { direct: 640, airlock: 80 }, uploadMBps: { direct: 290, airlock: 142 }, rssGrowthBytes: 53 * 2 ** 20 }, // prettier-ignore
     firstCall: { sandboxes: 5, ttfbMs: { direct: 3, airlock: 70 } },
     manyStreams: { streams: 2000, opened: 2000, rssBeforeBytes: 100 * 2 ** 20, rssPeakBytes: 250 * 2 ** 20 },
+    perPacket: { connectsPerSecondWith1: 10_000, connectsPerSecondWith1000: 9_600, ratio: 0.96, rounds: 3 },
   };
   return { ...base, targets: targetRows(base) };
 }
@@ -108,6 +109,14 @@ test('each target of issue 11 is a row, with ✓ where it holds, ✗ where not, 
   assert.equal(tooMany.find((t) => t.figure === 'sandbox create + teardown (engine)')?.holds, false);
   assert.equal(byFigure.get('`airlock run -- true` wall')?.holds, false);
   assert.equal(byFigure.get('`airlock --help` wall')?.holds, true);
+  assert.equal(byFigure.get('1 vs 1,000 sandboxes, per-packet')?.holds, true); // 4 % slower
+  const slower = targetRows({
+    ...r,
+    perPacket: { ...r.perPacket!, connectsPerSecondWith1000: 9_400, ratio: 0.94 },
+  });
+  assert.equal(slower.find((t) => t.figure === '1 vs 1,000 sandboxes, per-packet')?.holds, false);
+  const { perPacket: _omitted, ...without } = r;
+  assert.equal(targetRows(without).find((t) => t.figure === '1 vs 1,000 sandboxes, per-packet')?.holds, null);
   const text = terminalReport(r);
   assert.match(
     text,
@@ -115,6 +124,10 @@ test('each target of issue 11 is a row, with ✓ where it holds, ✗ where not, 
   );
   assert.match(text, /\| `airlock run -- true` wall +\| median ≤ 250 ms +\| 1501 ms +\| ✗ +\|/);
   assert.match(text, /reproduce: sudo npm run bench -- --rounds 3/);
+  assert.match(
+    text,
+    /\| 1 vs 1,000 sandboxes, per-packet +\| within 5 % .*\| 9,600 vs 10,000 connects\/s \(0\.96×\), median of 3 +\| ✓ +\|/,
+  );
   assert.match(text, /\| 100 MB download \(median of 3\) +\| 640 MB\/s +\| 80 MB\/s +\|/);
   assert.match(text, /first byte \+0\.70 ms; event lateness p99 6\.50 ms vs 2\.00 ms direct \(\+4\.50 ms\)/);
   // the JSON file round-trips
