@@ -12,7 +12,6 @@
  * issue 11's targets, writes the JSON (`--out`) and the generated section of
  * docs/benchmarks.md (`--no-docs` to skip). Loopback and its own namespaces only.
  */
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +35,7 @@ import { freePort, startBenchUpstream, startNodePassthrough } from './compare/be
 import { createTeardown, helpWallMs, runTrueWallMs } from './compare/startup.js';
 import { measurePerPacket, type PerPacketFigures } from './compare/per-packet.js';
 import { measureStreaming } from './compare/streaming.js';
-import { ensureBenchTools } from './compare/tools.js';
+import { buildDist, ensureBenchTools } from './compare/tools.js';
 import { delayForRate, localWrk, WRK_SCRIPT, type WrkOptions, type WrkRun } from './compare/wrk.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -92,16 +91,9 @@ function log(line: string): void {
 }
 
 try {
-  if (!opts['no-build'] && !opts['no-startup']) {
-    log('building dist/ (for the CLI figures)…');
-    execFileSync(
-      process.execPath,
-      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-      {
-        cwd: ROOT,
-        stdio: 'inherit',
-      },
-    );
+  if (!opts['no-build']) {
+    log('building dist/ (the engine and the CLI run as they ship)…');
+    buildDist();
   }
   const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openAirlockArm } from './compare/airlock-arm.js';
 import { startBenchUpstream, startNodePassthrough } from './compare/bench-upstream.js';
-import { ensureBenchTools } from './compare/tools.js';
+import { buildDist, ensureBenchTools } from './compare/tools.js';
 import { localWrk, WRK_SCRIPT } from './compare/wrk.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -39,6 +39,7 @@ if (process.getuid?.() !== 0) {
   process.exit(1);
 }
 ensureBenchTools();
+buildDist();
 
 const cleanups: (() => unknown)[] = [];
 /** clock ticks per second in /proc/<pid>/stat (USER_HZ, 100 on every Linux build that matters) */

@@ -7,8 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../../src/config/load-config.js';
-import { Engine, type EngineSandbox } from '../../src/engine/engine.js';
+import type * as ConfigModule from '../../src/config/load-config.js';
+import type * as EngineModule from '../../src/engine/engine.js';
+import type { Engine, EngineSandbox } from '../../src/engine/engine.js';
 import type { UpstreamTarget } from './native-servers.js';
 import { parseWrk, WRK_SCRIPT, wrkArgs, type WrkOptions, type WrkRun } from './wrk.js';
 
@@ -44,15 +45,32 @@ export interface AirlockArm {
   close(): Promise<void>;
 }
 
+/** The engine as it ships, compiled into dist/ (bench/compare/tools.ts's buildDist). */
+async function shippedEngine(): Promise<
+  Pick<typeof EngineModule, 'Engine'> & Pick<typeof ConfigModule, 'parseConfig'>
+> {
+  const dist = (file: string) => new URL(`../../dist/${file}`, import.meta.url).href;
+  try {
+    const [{ Engine }, { parseConfig }] = await Promise.all([
+      import(dist('engine/engine.js')) as Promise<typeof EngineModule>,
+      import(dist('config/load-config.js')) as Promise<typeof ConfigModule>,
+    ]);
+    return { Engine, parseConfig };
+  } catch (cause) {
+    throw new Error('the bench runs the engine from dist/: run `npm run build` first', { cause });
+  }
+}
+
 export async function openAirlockArm(
   up: UpstreamTarget,
   pool: string,
   synchronous: 'FULL' | 'NORMAL',
 ): Promise<AirlockArm> {
+  const { Engine: ShippedEngine, parseConfig } = await shippedEngine();
   const home = mkdtempSync(join(tmpdir(), `airlock-bench-${synchronous.toLowerCase()}-`));
   let engine: Engine | undefined;
   try {
-    engine = await Engine.open({
+    engine = await ShippedEngine.open({
       home,
       config: parseConfig(benchConfig(up, pool, synchronous)),
       invokingEnv: { PATH: process.env.PATH, [KEY_VAR]: up.secret },

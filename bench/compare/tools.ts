@@ -5,6 +5,26 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Compiles src/ into dist/ (tsc, as `npm run build` does before bundling the CLI): the
+ * benches run the engine as it ships, from dist/, not src/ under tsx, whose transform adds a
+ * name-keeping call to every function the proxy makes per request and a loader thread to each
+ * worker it starts.
+ */
+export function buildDist(): void {
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
+}
 
 /** program → the Debian package that has it */
 export const BENCH_TOOLS = { wrk: 'wrk', nginx: 'nginx-light', haproxy: 'haproxy' } as const;
