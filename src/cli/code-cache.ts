@@ -43,18 +43,18 @@ export function codeCacheDir(env: NodeJS.ProcessEnv): string | null {
  * compiled by then; any failure only means no cache.
  */
 export function loadCommonJs(file: string, cacheDir: string | null): unknown {
-  const source = readFileSync(file, 'utf8');
-  const key = createHash('sha256')
-    .update(`${process.version} ${process.arch}\n`)
-    .update(source)
-    .digest('hex');
+  const bytes = readFileSync(file);
+  const key = createHash('sha256').update(`${process.version} ${process.arch}\n`).update(bytes).digest('hex');
   const prefix = `${basename(file)}-`;
   const cacheFile = cacheDir === null ? null : join(cacheDir, `${prefix}${key.slice(0, 32)}.v8`);
   const cachedData = cacheFile === null ? undefined : readOwnFile(cacheFile);
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-    filename: file,
-    ...(cachedData ? { cachedData } : {}),
-  });
+  const script = new Script(
+    `(function (exports, require, module, __filename, __dirname) {${bytes.toString('utf8')}\n})`,
+    {
+      filename: file,
+      ...(cachedData ? { cachedData } : {}),
+    },
+  );
   if (cacheFile !== null && (cachedData === undefined || script.cachedDataRejected === true)) {
     process.once('exit', () => writeCache(cacheFile, prefix, script));
   }
