@@ -1,25 +1,66 @@
-// Bundles the `airlock` executable into dist/bin/: one entry, the audit writer's worker, and
-// chunks for the commands main.ts loads lazily. Node then reads a few large files instead of
-// ~250 small modules, which is most of a command's start-up time. The library (dist/index.js,
-// from tsc) stays unbundled. better-sqlite3 stays outside: it is a native module.
+// Bundles the `airlock` executable into dist/bin/: a small ES module entry (argument parsing,
+// help, errors), the audit writer's worker, and one CommonJS bundle per command, which the
+// entry loads only when that command runs (src/cli/load-command-bundled.ts) and compiles with
+// V8's code cache of earlier runs (src/cli/code-cache.ts). Node then reads a few large files
+// instead of ~250 small modules, and compiles them once per version instead of every start.
+// The library (dist/index.js, from tsc) stays unbundled. better-sqlite3 stays outside: it is a
+// native module.
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 
 const outdir = 'dist/bin';
-rmSync(outdir, { recursive: true, force: true }); // chunks of an earlier build must not ship
-await build({
-  entryPoints: { airlock: 'src/cli/bin.ts', 'audit-worker': 'src/audit/audit-worker.ts' },
+rmSync(outdir, { recursive: true, force: true }); // files of an earlier build must not ship
+const common = {
   outdir,
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20.18',
   external: ['better-sqlite3'],
+  logLevel: 'warning',
+};
+
+// the commands main.ts loads by name (src/cli/load-command.ts)
+const commands = readdirSync('src/cli')
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.slice(0, -3))
+  .filter((name) => new RegExp(`loadCommand\\('${name}'\\)`).test(mainSource()));
+if (commands.length === 0) throw new Error('no command found in src/cli/main.ts');
+
+/** In the bundle, load-command.ts is replaced by its bundled counterpart. */
+const bundledLoader = {
+  name: 'bundled-command-loader',
+  setup(b) {
+    b.onResolve({ filter: /\/load-command\.js$/ }, (args) => ({
+      path: new URL('../src/cli/load-command-bundled.ts', import.meta.url).pathname,
+      ...(args.kind === 'import-statement' ? {} : { external: true }),
+    }));
+  },
+};
+
+await build({
+  ...common,
+  entryPoints: { airlock: 'src/cli/bin.ts', 'audit-worker': 'src/audit/audit-worker.ts' },
+  splitting: true,
+  format: 'esm',
+  plugins: [bundledLoader],
   // bundled CommonJS packages call require(); an ES module has none of its own
   banner: {
     js: "import { createRequire as __airlockRequire } from 'node:module';\nconst require = __airlockRequire(import.meta.url);",
   },
-  logLevel: 'warning',
+});
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(commands.map((name) => [name, `src/cli/${name}.ts`])),
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  // the sources find their data files (netns/, sql/, package.json) and the worker from their own URL
+  define: { 'import.meta.url': '__airlockUrl' },
+  banner: { js: "const __airlockUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // import.meta.resolve is only used when running from src/ under tsx (threaded-writer.ts)
+  logOverride: { 'empty-import-meta': 'silent' },
 });
 chmodSync(`${outdir}/airlock.js`, 0o755);
+
+function mainSource() {
+  return readFileSync('src/cli/main.ts', 'utf8');
+}

@@ -164,6 +164,12 @@ export interface AirlockErrorOptions {
   hint?: string;
 }
 
+/**
+ * Marks every AirlockError, whichever copy of this module made it: the bundled executable's
+ * entry and each command's bundle carry a copy of their own (scripts/bundle.mjs).
+ */
+const BRAND = Symbol.for('airlock.AirlockError');
+
 export class AirlockError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
@@ -171,6 +177,7 @@ export class AirlockError extends Error {
   constructor(code: ErrorCode, message: string, options: AirlockErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AirlockError';
+    Object.defineProperty(this, BRAND, { value: true });
     this.code = code;
     this.hint = options.hint;
   }
@@ -182,5 +189,5 @@ export class AirlockError extends Error {
 }
 
 export function isAirlockError(value: unknown): value is AirlockError {
-  return value instanceof AirlockError;
+  return value instanceof Error && (value as unknown as Record<symbol, unknown>)[BRAND] === true;
 }

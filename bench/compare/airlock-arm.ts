@@ -46,7 +46,7 @@ export interface AirlockArm {
 }
 
 /** The engine as it ships, compiled into dist/ (bench/compare/tools.ts's buildDist). */
-async function shippedEngine(): Promise<
+export async function shippedEngine(): Promise<
   Pick<typeof EngineModule, 'Engine'> & Pick<typeof ConfigModule, 'parseConfig'>
 > {
   const dist = (file: string) => new URL(`../../dist/${file}`, import.meta.url).href;

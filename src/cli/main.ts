@@ -2,96 +2,97 @@ import { readFileSync } from 'node:fs';
 import type { CliIo, CommandEntry } from './command.js';
 import { AIRLOCK_FAILURE, renderCliError, renderJsonError } from './render-error.js';
 import { AirlockError } from '../errors.js';
+import { loadCommand } from './load-command.js';
 
 /** Every command, one file each, loaded only when it runs: `--help` needs none of them. */
 const COMMANDS: CommandEntry[] = [
   {
     name: 'run',
     summary: 'run a command in a new sandbox',
-    load: async () => (await import('./run.js')).runCommand,
+    load: async () => (await loadCommand('run')).runCommand,
   },
   {
     name: 'daemon',
     summary: 'run the engine for long-lived sandboxes, with an API on a unix socket',
-    load: async () => (await import('./daemon.js')).daemonCommand,
+    load: async () => (await loadCommand('daemon')).daemonCommand,
   },
   {
     name: 'create',
     json: true,
     summary: 'create a long-lived sandbox in the daemon and print its id',
-    load: async () => (await import('./create.js')).createCommand,
+    load: async () => (await loadCommand('create')).createCommand,
   },
   {
     name: 'exec',
     summary: "run a command in one of the daemon's sandboxes",
-    load: async () => (await import('./exec.js')).execCommand,
+    load: async () => (await loadCommand('exec')).execCommand,
   },
   {
     name: 'ls',
     json: true,
     summary: "list the daemon's sandboxes",
-    load: async () => (await import('./ls.js')).lsCommand,
+    load: async () => (await loadCommand('ls')).lsCommand,
   },
   {
     name: 'logs',
     json: true,
     summary: "show (and follow) one daemon sandbox's audit rows",
-    load: async () => (await import('./logs.js')).logsCommand,
+    load: async () => (await loadCommand('logs')).logsCommand,
   },
   {
     name: 'stop',
     summary: "stop a daemon sandbox's commands gracefully and remove it",
-    load: async () => (await import('./rm.js')).stopCommand,
+    load: async () => (await loadCommand('rm')).stopCommand,
   },
   {
     name: 'rm',
     summary: 'remove a daemon sandbox (--force while commands run)',
-    load: async () => (await import('./rm.js')).rmCommand,
+    load: async () => (await loadCommand('rm')).rmCommand,
   },
   {
     name: 'update',
     summary: 'change a running daemon sandbox: attach or revoke credentials, budgets, endpoint rules',
-    load: async () => (await import('./update.js')).updateCommand,
+    load: async () => (await loadCommand('update')).updateCommand,
   },
   {
     name: 'audit',
     json: true,
     summary: 'show, query and prune the audit log of proxied requests',
-    load: async () => (await import('./audit.js')).auditCommand,
+    load: async () => (await loadCommand('audit')).auditCommand,
   },
   {
     name: 'learn',
     summary: "propose a profile from what a sandbox did (its hosts, its endpoints' rules)",
-    load: async () => (await import('./learn.js')).learnCommand,
+    load: async () => (await loadCommand('learn')).learnCommand,
   },
   {
     name: 'services',
     json: true,
     summary: 'list the services airlock can hold credentials for',
-    load: async () => (await import('./services.js')).servicesCommand,
+    load: async () => (await loadCommand('services')).servicesCommand,
   },
   {
     name: 'profiles',
     json: true,
     summary: 'list network profiles and the hosts they allow',
-    load: async () => (await import('./profiles.js')).profilesCommand,
+    load: async () => (await loadCommand('profiles')).profilesCommand,
   },
   {
     name: 'doctor',
     json: true,
     summary: 'check this machine can run sandboxes, or (--config) a config file',
-    load: async () => (await import('./doctor.js')).doctorCommand,
+    load: async () => (await loadCommand('doctor')).doctorCommand,
   },
   {
     name: 'completion',
     summary: 'print a bash or zsh completion script',
-    load: async () => (await import('./completion.js')).completionCommand(COMMANDS),
+    load: async () => (await loadCommand('completion')).completionCommand(COMMANDS),
   },
   {
     name: 'gc',
     json: true,
     summary: 'remove leftovers of crashed runs',
-    load: async () => (await import('./gc.js')).gcCommand,
+    load: async () => (await loadCommand('gc')).gcCommand,
   },
 ];
 

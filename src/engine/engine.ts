@@ -12,7 +12,7 @@ import { logLevel } from '../config/env-vars.js';
 import { AirlockError } from '../errors.js';
 import type { SandboxPolicy } from '../policy/index.js';
 import type { CgroupEvents } from '../sandbox/cgroup.js';
-import { collectGarbage } from '../sandbox/gc.js';
+import { collectSandboxGarbage, removeStaleElements } from '../sandbox/gc.js';
 import type { GuestCommandOptions, GuestProcess } from '../sandbox/guest-process.js';
 import { assertRoot } from '../sandbox/privileges.js';
 import { collectOutput, type Sandbox } from '../sandbox/sandbox.js';
@@ -174,10 +174,22 @@ export class Engine {
   #resources: EngineResources;
   #sandboxes = new Map<string, EngineSandbox>();
   #closed = false;
+  /** the audit thread has opened the log and recovered what crashed runs left in flight */
+  #recovered: Promise<void>;
 
-  private constructor(home: string, resources: EngineResources) {
+  /** the gc of stale set elements that `open` started, waited for by `close` */
+  #elements: Promise<void>;
+
+  private constructor(
+    home: string,
+    recovered: Promise<void>,
+    elements: Promise<void>,
+    resources: EngineResources,
+  ) {
     this.home = home;
     this.config = resources.loaded;
+    this.#recovered = recovered;
+    this.#elements = elements;
     this.#resources = resources;
   }
 
@@ -200,16 +212,24 @@ export class Engine {
         synchronous: config.audit.synchronous,
         maxBytes: config.audit.maxBytes,
       });
-      await collectGarbage(state);
-      // after gc has ended crashed sandboxes: their in-flight rows become `unknown` now, while
-      // live sandboxes of other airlock processes keep theirs
-      await audit.recoverUnfinished();
+      await collectSandboxGarbage(state);
     } catch (error) {
       await audit?.close().catch(() => undefined);
       state.close();
       throw error;
     }
-    return new Engine(state.home, {
+    // after gc has ended crashed sandboxes: their in-flight rows become `unknown` now, while
+    // live sandboxes of other airlock processes keep theirs. Not waited for here: the thread
+    // starts (~100 ms) while the first sandbox is built, and it handles its messages in order,
+    // so this comes before any row of this engine's sandboxes.
+    const recovered = audit.recoverUnfinished().then(() => undefined);
+    recovered.catch(() => undefined); // reported by create()
+    // stale set elements need an `nft` listing (~40 ms): it runs while the first sandbox is built
+    const elements = removeStaleElements().then(
+      () => undefined,
+      () => undefined, // what is left is removed by the next gc
+    );
+    return new Engine(state.home, recovered, elements, {
       loaded,
       state,
       audit,
@@ -227,7 +247,17 @@ export class Engine {
     if (name !== undefined && [...this.#sandboxes.values()].some((s) => s.name === name)) {
       throw new AirlockError('AIRLOCK_ERR_NAME_TAKEN', `a live sandbox is already named "${name}"`);
     }
-    const enforced = await createEnforcedSandbox(this.#resources, spec);
+    // built while the audit thread starts; no guest runs unless both succeeded
+    const [built, recovered] = await Promise.allSettled([
+      createEnforcedSandbox(this.#resources, spec),
+      this.#recovered,
+    ]);
+    if (recovered.status === 'rejected') {
+      if (built.status === 'fulfilled') await built.value.close(null).catch(() => undefined);
+      throw recovered.reason;
+    }
+    if (built.status === 'rejected') throw built.reason;
+    const enforced = built.value;
     const audit = this.#resources.audit;
     const sandbox = new EngineSandbox(
       enforced,
@@ -283,7 +313,7 @@ export class Engine {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      await Promise.allSettled(this.list().map((s) => s.close()));
+      await Promise.allSettled([...this.list().map((s) => s.close()), this.#elements]);
       await this.#resources.audit.close();
     } finally {
       this.#resources.state.close();

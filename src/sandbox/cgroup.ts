@@ -141,6 +141,7 @@ export function openCgroup(id: string, fs: CgroupFs = detectCgroupFs()): Sandbox
   return {
     id,
     attach(pid) {
+      if (isInside(pid, id, dirs.length)) return; // moving costs the kernel a wait even then
       for (const dir of dirs) {
         try {
           writeFileSync(join(dir, 'cgroup.procs'), String(pid));
@@ -174,6 +175,17 @@ export function openCgroup(id: string, fs: CgroupFs = detectCgroupFs()): Sandbox
       };
     },
   };
+}
+
+/** Whether a process is already in the sandbox's cgroup in each of its `hierarchies`. */
+function isInside(pid: number, id: string, hierarchies: number): boolean {
+  try {
+    const path = `:/${CGROUP_PREFIX}${id}`;
+    const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
+    return lines.filter((line) => line.endsWith(path)).length >= hierarchies;
+  } catch {
+    return false; // gone: writing its pid reports that
+  }
 }
 
 /** The ids of every sandbox cgroup on the host (for gc). */

@@ -32,6 +32,16 @@ const idOfLink = (link: string) => link.slice(HOST_IF_PREFIX.length);
  * airlock home and is left alone, with its namespace.
  */
 export async function collectGarbage(state: State): Promise<GcReport> {
+  const report = await collectSandboxGarbage(state);
+  return { ...report, elements: await removeStaleElements() };
+}
+
+/**
+ * `collectGarbage` without the set elements (no process unless something is left to remove):
+ * what must be done before a sandbox is built. `removeStaleElements` may run afterwards, at the
+ * same time as the build.
+ */
+export async function collectSandboxGarbage(state: State): Promise<GcReport> {
   const report: GcReport = { sandboxes: [], namespaces: [], links: [], elements: [], cgroups: [] };
   for (const r of state.sandboxes.live()) {
     if (ownerAlive(r)) continue;
@@ -42,10 +52,10 @@ export async function collectGarbage(state: State): Promise<GcReport> {
   // List the kernel's resources under the host-wide lock, then read the live records.
   // Allocation commits a sandbox's record and then makes its namespace and tagged link together
   // under that lock, before anything else of the sandbox exists (its cgroup comes last): so every namespace,
-  // folder, element and cgroup seen here belongs to a link seen here too (whose alias names
+  // folder and cgroup seen here belongs to a link seen here too (whose alias names
   // its home) or is a leftover, and nothing seen here can belong to a sandbox this home is
   // still making without a record.
-  const { netnsNow, linksNow, elementsNow, etc, cgroupsNow } = await withHostLock(listResources);
+  const { netnsNow, linksNow, etc, cgroupsNow } = await withHostLock(listResources);
   const live = new Set(state.sandboxes.live().map((r) => r.id));
   const ours = linkAlias(state.home);
   // another home's sandbox is left to that home's gc, unless that home is gone for good
@@ -70,26 +80,39 @@ export async function collectGarbage(state: State): Promise<GcReport> {
     if (existingLinks.has(hostIf)) report.links.push(hostIf);
     if (cgroupsNow.includes(id)) report.cgroups.push(id);
   }
-  // An element whose link is gone can never match a packet again: whoever made it, it is stale.
-  for (const e of elementsNow) {
-    if (existingLinks.has(e.hostIf) && !orphans.has(idOfLink(e.hostIf))) continue;
-    const id = idOfLink(e.hostIf);
-    await teardownSandbox({ id, netns: `${NETNS_PREFIX}${id}`, ...e });
-    report.elements.push(e.hostIf);
-  }
   return report;
 }
 
-/** The airlock namespaces, links, set elements and /etc/netns folders on the host. */
-async function listResources() {
+/**
+ * Removes the `allowed` set elements whose link is gone: such an element can never match a
+ * packet again, so whoever made it, it is stale (an orphan's link was removed above, and its
+ * element goes here). No lock is needed: the elements are listed before the links, and a
+ * sandbox adds its element only once its link exists, so a listed element of a live sandbox
+ * always finds its link. Returns the host links of the elements removed.
+ */
+export async function removeStaleElements(): Promise<string[]> {
+  const elementsNow = await allowedEntries();
+  if (elementsNow.length === 0) return [];
+  const existingLinks = new Set(hostLinks().map((l) => l.name));
+  const removed: string[] = [];
+  for (const e of elementsNow) {
+    if (existingLinks.has(e.hostIf)) continue;
+    const id = idOfLink(e.hostIf);
+    await teardownSandbox({ id, netns: `${NETNS_PREFIX}${id}`, ...e });
+    removed.push(e.hostIf);
+  }
+  return removed;
+}
+
+/** The airlock namespaces, links and /etc/netns folders on the host. */
+function listResources() {
   const netnsNow = listNetns().filter((n) => n.startsWith(NETNS_PREFIX));
   const linksNow = hostLinks().filter((l) => l.name.startsWith(HOST_IF_PREFIX));
-  const elementsNow = await allowedEntries();
   let etc: string[] = [];
   try {
     etc = readdirSync(NETNS_ETC).filter((n) => n.startsWith(NETNS_PREFIX));
   } catch {
     // no /etc/netns yet
   }
-  return { netnsNow, linksNow, elementsNow, etc, cgroupsNow: listSandboxCgroups() };
+  return { netnsNow, linksNow, etc, cgroupsNow: listSandboxCgroups() };
 }

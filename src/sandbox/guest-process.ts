@@ -110,6 +110,14 @@ export function startGuest(
       }
     }
   };
+  // The chain goes into the cgroup at once, while it starts: moving a process costs the kernel
+  // a wait of its own (~10 ms on cgroup v1), and a PID 1 forked after this is born inside.
+  let attachError: Error | undefined;
+  try {
+    if (child.pid !== undefined) cgroup.attach(child.pid);
+  } catch (error) {
+    attachError = error instanceof Error ? error : new Error(String(error));
+  }
   const started = new Promise<void>((resolve, reject) => {
     const lines = createInterface({ input: statusFd as Readable });
     lines.once('line', (line) => {
@@ -117,6 +125,8 @@ export function startGuest(
       try {
         if (killed || initPid === undefined)
           throw new AirlockError('AIRLOCK_ERR_SANDBOX_CLOSED', 'killed before it started');
+        if (attachError !== undefined) throw attachError;
+        // (both already inside, unless bubblewrap forked PID 1 before the first move)
         cgroup.attach(child.pid!);
         cgroup.attach(initPid);
       } catch (error) {

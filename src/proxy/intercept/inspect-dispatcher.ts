@@ -1,5 +1,5 @@
 import { connect as tlsConnect, type SecureContext } from 'node:tls';
-import { Agent } from 'undici';
+import { Agent } from '../core/undici-parts.js';
 import type { EgressGuard } from '../core/context.js';
 
 export interface InspectDispatcherOptions {
