@@ -1,12 +1,12 @@
 /**
  * A large download and upload through airlock vs direct (interleaved rounds, medians), and how
  * much the engine's process grows while one goes through it: its RSS sampled during each
- * transfer through airlock, against its RSS just before (the clients and the upstream are
- * processes of their own, so the growth is the engine's).
+ * transfer through airlock, against its RSS just before (the engine, the clients and the
+ * upstream are processes of their own, so the growth is the engine's).
  */
 import { median, roundOrder } from './report.js';
 import { mbPerSecond, type BulkFigures } from './stream-figures.js';
-import { rssDuring, type StreamHarness } from './stream-harness.js';
+import type { StreamHarness } from './stream-harness.js';
 
 interface Transfer {
   bytes: number;
@@ -19,10 +19,10 @@ export async function measureBulk(h: StreamHarness, rounds: number, bytes: numbe
   for (let round = 0; round < rounds; round++) {
     for (const direction of roundOrder(['download', 'upload'] as const, round)) {
       for (const side of roundOrder(['direct', 'airlock'] as const, round)) {
-        const run = () => h.runClient<Transfer>(side === 'direct' ? 'direct' : h.arm.sandbox, { mode: direction, bytes }); // prettier-ignore
+        const run = () => h.runClient<Transfer>(side === 'direct' ? 'direct' : h.sandbox, { mode: direction, bytes }); // prettier-ignore
         let t: Transfer;
         if (side === 'airlock') {
-          const r = await rssDuring(run);
+          const r = await h.rssDuring(run);
           rssGrowthBytes = Math.max(rssGrowthBytes, r.peakBytes - r.beforeBytes);
           t = r.value;
         } else {
