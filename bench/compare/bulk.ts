@@ -2,7 +2,9 @@
  * A large download and upload through airlock vs direct (interleaved rounds, medians), and how
  * much the engine's process grows while one goes through it: its RSS sampled during each
  * transfer through airlock, against its RSS just before (the engine, the clients and the
- * upstream are processes of their own, so the growth is the engine's).
+ * upstream are processes of their own, so the growth is the engine's). One transfer each way
+ * goes first, untimed: a fresh engine grows once while V8 compiles its body path and sizes
+ * its young heap (`coldRssGrowthBytes`); the rounds then measure the engine as it runs.
  */
 import { median, roundOrder } from './report.js';
 import { mbPerSecond, type BulkFigures } from './stream-figures.js';
@@ -16,6 +18,11 @@ interface Transfer {
 export async function measureBulk(h: StreamHarness, rounds: number, bytes: number): Promise<BulkFigures> {
   const mbps = { download: { direct: [] as number[], airlock: [] as number[] }, upload: { direct: [] as number[], airlock: [] as number[] } }; // prettier-ignore
   let rssGrowthBytes = 0;
+  let coldRssGrowthBytes = 0;
+  for (const direction of ['download', 'upload'] as const) {
+    const r = await h.rssDuring(() => h.runClient<Transfer>(h.sandbox, { mode: direction, bytes }));
+    coldRssGrowthBytes = Math.max(coldRssGrowthBytes, r.peakBytes - r.beforeBytes);
+  }
   for (let round = 0; round < rounds; round++) {
     for (const direction of roundOrder(['download', 'upload'] as const, round)) {
       for (const side of roundOrder(['direct', 'airlock'] as const, round)) {
@@ -40,5 +47,6 @@ export async function measureBulk(h: StreamHarness, rounds: number, bytes: numbe
     downloadMBps: { direct: med(mbps.download.direct), airlock: med(mbps.download.airlock) },
     uploadMBps: { direct: med(mbps.upload.direct), airlock: med(mbps.upload.airlock) },
     rssGrowthBytes,
+    coldRssGrowthBytes,
   };
 }
