@@ -17,6 +17,7 @@ interface Transfer {
 
 export async function measureBulk(h: StreamHarness, rounds: number, bytes: number): Promise<BulkFigures> {
   const mbps = { download: { direct: [] as number[], airlock: [] as number[] }, upload: { direct: [] as number[], airlock: [] as number[] } }; // prettier-ignore
+  const cpuMs = { download: [] as number[], upload: [] as number[] };
   let rssGrowthBytes = 0;
   let coldRssGrowthBytes = 0;
   for (const direction of ['download', 'upload'] as const) {
@@ -31,6 +32,7 @@ export async function measureBulk(h: StreamHarness, rounds: number, bytes: numbe
         if (side === 'airlock') {
           const r = await h.rssDuring(run);
           rssGrowthBytes = Math.max(rssGrowthBytes, r.peakBytes - r.beforeBytes);
+          cpuMs[direction].push(r.cpuMs);
           t = r.value;
         } else {
           t = await run();
@@ -46,6 +48,7 @@ export async function measureBulk(h: StreamHarness, rounds: number, bytes: numbe
     rounds,
     downloadMBps: { direct: med(mbps.download.direct), airlock: med(mbps.download.airlock) },
     uploadMBps: { direct: med(mbps.upload.direct), airlock: med(mbps.upload.airlock) },
+    engineCpuMs: { download: median(cpuMs.download), upload: median(cpuMs.upload) },
     rssGrowthBytes,
     coldRssGrowthBytes,
   };

@@ -288,6 +288,9 @@ export function streamsTable(r: Pick<BenchResults, 'sse' | 'bulk' | 'firstCall' 
     const mb = Math.round(bulk.bytes / 1e6);
     rows.push([`${mb} MB download (median of ${bulk.rounds})`, `${bulk.downloadMBps.direct} MB/s`, `${bulk.downloadMBps.airlock} MB/s`]); // prettier-ignore
     rows.push([`${mb} MB upload (median of ${bulk.rounds})`, `${bulk.uploadMBps.direct} MB/s`, `${bulk.uploadMBps.airlock} MB/s`]); // prettier-ignore
+    if (bulk.engineCpuMs) {
+      rows.push([`engine CPU time per ${mb} MB download / upload (median)`, '—', `${bulk.engineCpuMs.download} / ${bulk.engineCpuMs.upload} ms`]); // prettier-ignore
+    }
     rows.push(['engine RSS growth during one transfer (largest)', '—', fmtMiB(bulk.rssGrowthBytes)]);
     if (bulk.coldRssGrowthBytes !== undefined) {
       rows.push([

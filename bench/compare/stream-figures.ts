@@ -41,6 +41,8 @@ export interface BulkFigures {
   /** median MB/s (10^6 bytes) */
   downloadMBps: Sides;
   uploadMBps: Sides;
+  /** median CPU time of the engine process per transfer through airlock (ms; all its threads) */
+  engineCpuMs?: { download: number; upload: number };
   /** the largest growth of the engine process's RSS during one measured transfer through airlock */
   rssGrowthBytes: number;
   /**

@@ -56,8 +56,13 @@ export interface StreamHarness {
   spawnClient(side: ClientSide, mode: ClientMode): Client;
   /** runs the client to its end and returns its JSON result */
   runClient<T>(side: ClientSide, mode: ClientMode): Promise<T>;
-  /** the peak of the engine process's RSS while `work` runs (sampled every 5 ms), and its RSS before */
-  rssDuring<T>(work: () => Promise<T>): Promise<{ value: T; beforeBytes: number; peakBytes: number }>;
+  /**
+   * the peak of the engine process's RSS while `work` runs (sampled every 5 ms), its RSS
+   * before, and the CPU time (user + system, all its threads) it spent meanwhile
+   */
+  rssDuring<T>(
+    work: () => Promise<T>,
+  ): Promise<{ value: T; beforeBytes: number; peakBytes: number; cpuMs: number }>;
   close(): Promise<void>;
 }
 
@@ -81,6 +86,14 @@ async function result<T>({ stdout, stderr, exited }: Client): Promise<T> {
   const code = await exited;
   if (code !== 0) throw new Error(`the stream client exited ${code}: ${err.trim()}`);
   return JSON.parse(out.trim().split('\n').at(-1)!) as T;
+}
+
+/** A process's CPU time so far (user + system, all its threads), in ms, from /proc. */
+export function cpuMsOf(pid: number): number {
+  // the fields after the command's name, which is in parentheses and may hold spaces
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux)
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 /** A process's resident set size now, in bytes, from /proc (0 once it is gone). */
@@ -228,13 +241,14 @@ export async function openStreamHarness(
     spawnClient,
     runClient: (side, mode) => result(spawnClient(side, mode)),
     async rssDuring(work) {
+      const cpuBefore = cpuMsOf(host.pid);
       const beforeBytes = rssOf(host.pid);
       let peakBytes = beforeBytes;
       const timer = setInterval(() => (peakBytes = Math.max(peakBytes, rssOf(host.pid))), 5);
       try {
         const value = await work();
         peakBytes = Math.max(peakBytes, rssOf(host.pid));
-        return { value, beforeBytes, peakBytes };
+        return { value, beforeBytes, peakBytes, cpuMs: cpuMsOf(host.pid) - cpuBefore };
       } finally {
         clearInterval(timer);
       }
