@@ -336,7 +336,8 @@ export function docsSection(r: BenchResults): string {
   if (streams !== '') {
     parts.push(
       'Streams and bodies: a Node TLS upstream of its own, the same client program (a fresh process each time) on the host',
-      "straight at it and inside a sandbox through airlock's reverse route (audit FULL); RSS is the engine's process.",
+      "straight at it and inside a sandbox through airlock's reverse route (audit FULL); RSS and CPU time are the engine's,",
+      'a process of its own running the library from dist/.',
       '',
       streams,
       '',
