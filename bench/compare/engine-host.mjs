@@ -8,8 +8,9 @@
 // `{id, sandbox}`; `spawn` (`sandbox`, `argv`, `input` for its stdin) → `{id, stdout}` and
 // `{id, stderr}` as the command writes, then `{id, exit}`; `close` (`sandbox`) → `{id}`.
 // stdout: `{ready, sandbox}` once the engine and its first sandbox are up, then the answers.
-// Closing stdin closes the engine and ends the process.
+// Closing stdin closes the engine, removes `home` and ends the process.
 import { once } from 'node:events';
+import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Engine, parseConfig } from '../../dist/index.js';
 
@@ -58,4 +59,5 @@ try {
   }
 } finally {
   await engine.close();
+  rmSync(home, { recursive: true, force: true }); // also when the bench died without removing it
 }
