@@ -5,10 +5,12 @@
  * airlock with audit FULL and NORMAL (a real sandbox each, wrk inside it against
  * `$X_BASE_URL`). `wrk -t1 -c32` in interleaved rounds, medians; then airlock FULL and nginx
  * at half of airlock's own max rate; then the start-up figures and the per-packet cost with 1
- * vs 1,000 sandboxes (`--no-per-packet` skips it). Before all that, while this
- * process holds no other engine, the streaming figures (compare/streaming.ts: SSE, 100 MB
+ * vs 1,000 sandboxes (`--no-per-packet` skips it). Before all that, the streaming figures,
+ * with their engine in a process of its own run from dist/ (compare/streaming.ts: SSE, 100 MB
  * bodies, a new sandbox's first call, 2,000 streams at once; `--no-sse`, `--no-bulk`,
- * `--no-first-call`, `--no-many-streams` skip one). Prints the table beside
+ * `--no-first-call`, `--no-many-streams` skip one; `--no-wrk` skips nginx, haproxy and every
+ * wrk arm, and with them the start-up and per-packet figures, for a run of the streaming
+ * figures alone). Prints the table beside
  * issue 11's targets, writes the JSON (`--out`) and the generated section of
  * docs/benchmarks.md (`--no-docs` to skip). `--only-startup` measures the start-up figures alone
  * (no wrk, nginx or haproxy; JSON only). Loopback and its own namespaces only.
@@ -56,6 +58,7 @@ const OPTIONS = {
   'no-first-call': { type: 'boolean', default: false },
   'no-many-streams': { type: 'boolean', default: false },
   'no-per-packet': { type: 'boolean', default: false },
+  'no-wrk': { type: 'boolean', default: false },
   'bulk-mb': { type: 'string', default: '100' },
   streams: { type: 'string', default: '2000' },
   'first-calls': { type: 'string', default: '5' },
@@ -128,14 +131,22 @@ try {
       mkdirSync(d, { mode: 0o755 });
       return d;
     };
+    const wrkArms = !opts['no-wrk'];
     const ngDir = sub('nginx');
     const nginxPort = await freePort();
-    const nginx = await startNative('nginx', ngDir, proxyNginxConfig(ngDir, nginxPort, up), nginxPort);
-    cleanups.push(() => nginx.stop());
     const haproxyPort = await freePort();
-    const haproxy = await startNative('haproxy', sub('haproxy'), haproxyConfig(haproxyPort, up), haproxyPort);
-    cleanups.push(() => haproxy.stop());
-    // first, while this process holds their engine alone: its RSS is then that engine's
+    if (wrkArms) {
+      const nginx = await startNative('nginx', ngDir, proxyNginxConfig(ngDir, nginxPort, up), nginxPort);
+      cleanups.push(() => nginx.stop());
+      const haproxy = await startNative(
+        'haproxy',
+        sub('haproxy'),
+        haproxyConfig(haproxyPort, up),
+        haproxyPort,
+      );
+      cleanups.push(() => haproxy.stop());
+    }
+    // first, before the wrk arms load the machine
     const streaming = await measureStreaming(up, leaf, opts.pool, {
       rounds: ROUNDS,
       sse: !opts['no-sse'],
@@ -145,67 +156,74 @@ try {
       log,
       defer,
     });
-    const { port: nodePort } = await startNodePassthrough(up, ca.caPem, defer);
-    log('starting the airlock engines and their sandboxes…');
-    const airlock: Record<'FULL' | 'NORMAL', AirlockArm> = {} as Record<'FULL' | 'NORMAL', AirlockArm>;
-    for (const mode of ['FULL', 'NORMAL'] as const) {
-      airlock[mode] = await openAirlockArm(up, opts.pool, mode);
-      cleanups.push(() => airlock[mode].close());
-    }
-
-    const placeholder = `${HEADER}: sk-placeholder-the-proxy-replaces`;
-    const arms: Record<Arm, (o: Omit<WrkOptions, 'url' | 'headers' | 'script'>) => Promise<WrkRun>> = {
-      // (wrk adds a second Host header unless its own is spelled `Host`)
-      direct: (o) =>
-        localWrk(
-          `https://127.0.0.1:${up.port}/v1/bench`,
-          [`Host: ${HOST}`, `${HEADER}: ${up.secret}`],
-          script,
-          o,
-        ),
-      nginx: (o) => localWrk(`http://127.0.0.1:${nginxPort}/v1/bench`, [placeholder], script, o),
-      haproxy: (o) => localWrk(`http://127.0.0.1:${haproxyPort}/v1/bench`, [placeholder], script, o),
-      node: (o) => localWrk(`http://127.0.0.1:${nodePort}/v1/bench`, [placeholder], script, o),
-      airlockFull: (o) => airlock.FULL.wrk(o),
-      airlockNormal: (o) => airlock.NORMAL.wrk(o),
-    };
-    const load = { threads: THREADS, connections: CONNECTIONS };
-
-    // a short warm-up of each arm, which also proves every arm answers 200 (the upstream
-    // refuses a request without the real key)
-    for (const arm of ARMS) {
-      const r = await arms[arm]({ ...load, seconds: 1 });
-      if (r.requests === 0 || r.errors > 0) {
-        throw new Error(`arm ${arm} is broken: ${r.errors} errors in ${r.requests} requests`);
+    let armFigures: BenchResults['arms'] = {};
+    let halfLoad: BenchResults['halfLoad'];
+    let startup: BenchResults['startup'];
+    let perPacket: PerPacketFigures | undefined;
+    if (wrkArms) {
+      const { port: nodePort } = await startNodePassthrough(up, ca.caPem, defer);
+      log('starting the airlock engines and their sandboxes…');
+      const airlock: Record<'FULL' | 'NORMAL', AirlockArm> = {} as Record<'FULL' | 'NORMAL', AirlockArm>;
+      for (const mode of ['FULL', 'NORMAL'] as const) {
+        airlock[mode] = await openAirlockArm(up, opts.pool, mode);
+        cleanups.push(() => airlock[mode].close());
       }
-    }
 
-    const runs = Object.fromEntries(ARMS.map((a) => [a, [] as WrkRun[]])) as Record<Arm, WrkRun[]>;
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const arm of roundOrder(ARMS, round)) {
-        const r = await arms[arm]({ ...load, seconds: SECONDS });
-        runs[arm].push(r);
-        log(
-          `round ${round + 1}/${ROUNDS} ${arm}: ${r.rps} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.errors} errors`,
-        );
+      const placeholder = `${HEADER}: sk-placeholder-the-proxy-replaces`;
+      const arms: Record<Arm, (o: Omit<WrkOptions, 'url' | 'headers' | 'script'>) => Promise<WrkRun>> = {
+        // (wrk adds a second Host header unless its own is spelled `Host`)
+        direct: (o) =>
+          localWrk(
+            `https://127.0.0.1:${up.port}/v1/bench`,
+            [`Host: ${HOST}`, `${HEADER}: ${up.secret}`],
+            script,
+            o,
+          ),
+        nginx: (o) => localWrk(`http://127.0.0.1:${nginxPort}/v1/bench`, [placeholder], script, o),
+        haproxy: (o) => localWrk(`http://127.0.0.1:${haproxyPort}/v1/bench`, [placeholder], script, o),
+        node: (o) => localWrk(`http://127.0.0.1:${nodePort}/v1/bench`, [placeholder], script, o),
+        airlockFull: (o) => airlock.FULL.wrk(o),
+        airlockNormal: (o) => airlock.NORMAL.wrk(o),
+      };
+      const load = { threads: THREADS, connections: CONNECTIONS };
+
+      // a short warm-up of each arm, which also proves every arm answers 200 (the upstream
+      // refuses a request without the real key)
+      for (const arm of ARMS) {
+        const r = await arms[arm]({ ...load, seconds: 1 });
+        if (r.requests === 0 || r.errors > 0) {
+          throw new Error(`arm ${arm} is broken: ${r.errors} errors in ${r.requests} requests`);
+        }
       }
-    }
-    const armFigures = Object.fromEntries(ARMS.map((a) => [a, figures(runs[a])])) as BenchResults['arms'];
 
-    // half load: the same delay per request on every connection, for airlock FULL and nginx
-    const offeredRps = Math.round(armFigures.airlockFull!.rps / 2);
-    const delayMs = delayForRate(offeredRps, CONNECTIONS);
-    const half: Record<'airlockFull' | 'nginx', WrkRun[]> = { airlockFull: [], nginx: [] };
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const arm of roundOrder(['airlockFull', 'nginx'] as const, round)) {
-        const r = await arms[arm]({ ...load, seconds: SECONDS, delayMs });
-        half[arm].push(r);
-        log(`half load ${round + 1}/${ROUNDS} ${arm}: ${r.rps} req/s, p99 ${r.p99Ms} ms`);
+      const runs = Object.fromEntries(ARMS.map((a) => [a, [] as WrkRun[]])) as Record<Arm, WrkRun[]>;
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const arm of roundOrder(ARMS, round)) {
+          const r = await arms[arm]({ ...load, seconds: SECONDS });
+          runs[arm].push(r);
+          log(
+            `round ${round + 1}/${ROUNDS} ${arm}: ${r.rps} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.errors} errors`,
+          );
+        }
       }
-    }
+      armFigures = Object.fromEntries(ARMS.map((a) => [a, figures(runs[a])]));
 
-    const startup = opts['no-startup'] ? undefined : await startupFigures(airlock.FULL.engine);
-    const perPacket = opts['no-per-packet'] ? undefined : await perPacketFigures();
+      // half load: the same delay per request on every connection, for airlock FULL and nginx
+      const offeredRps = Math.round(armFigures.airlockFull!.rps / 2);
+      const delayMs = delayForRate(offeredRps, CONNECTIONS);
+      const half: Record<'airlockFull' | 'nginx', WrkRun[]> = { airlockFull: [], nginx: [] };
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const arm of roundOrder(['airlockFull', 'nginx'] as const, round)) {
+          const r = await arms[arm]({ ...load, seconds: SECONDS, delayMs });
+          half[arm].push(r);
+          log(`half load ${round + 1}/${ROUNDS} ${arm}: ${r.rps} req/s, p99 ${r.p99Ms} ms`);
+        }
+      }
+
+      halfLoad = { offeredRps, delayMs, airlockFull: figures(half.airlockFull), nginx: figures(half.nginx) };
+      if (!opts['no-startup']) startup = await startupFigures(airlock.FULL.engine);
+      if (!opts['no-per-packet']) perPacket = await perPacketFigures();
+    }
 
     // the sizes of the streaming figures when not the defaults
     const sizes = (['bulk-mb', 'streams', 'first-calls'] as const).flatMap((k) =>
@@ -218,7 +236,7 @@ try {
       command,
       load: { tool: 'wrk', threads: THREADS, connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS },
       arms: armFigures,
-      halfLoad: { offeredRps, delayMs, airlockFull: figures(half.airlockFull), nginx: figures(half.nginx) },
+      ...(halfLoad ? { halfLoad } : {}),
       ...(startup ? { startup } : {}),
       ...(perPacket ? { perPacket } : {}),
       ...streaming,

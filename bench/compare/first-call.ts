@@ -5,7 +5,6 @@
  * included, as the proxy's fresh upstream pool has one too). Creating the sandbox is not
  * timed; medians.
  */
-import { KEY_VAR } from './airlock-arm.js';
 import { median, roundOrder } from './report.js';
 import type { FirstCallFigures, SseStream } from './stream-figures.js';
 import type { StreamHarness } from './stream-harness.js';
@@ -19,11 +18,11 @@ export async function measureFirstCall(h: StreamHarness, sandboxes: number): Pro
         ttfb.direct.push((await h.runClient<SseStream>('direct', mode)).ttfbMs);
         continue;
       }
-      const sandbox = await h.arm.engine.create({ credentials: [KEY_VAR] });
+      const sandbox = await h.createSandbox();
       try {
         ttfb.airlock.push((await h.runClient<SseStream>(sandbox, mode)).ttfbMs);
       } finally {
-        await sandbox.close();
+        await h.closeSandbox(sandbox);
       }
     }
   }

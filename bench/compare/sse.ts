@@ -16,7 +16,7 @@ export async function measureSse(
   const runs: Record<'direct' | 'airlock', SseStream[]> = { direct: [], airlock: [] };
   for (let round = 0; round < rounds; round++) {
     for (const side of roundOrder(['direct', 'airlock'] as const, round)) {
-      const s = await h.runClient<SseStream>(side === 'direct' ? 'direct' : h.arm.sandbox, mode);
+      const s = await h.runClient<SseStream>(side === 'direct' ? 'direct' : h.sandbox, mode);
       if (s.events.length !== o.events) {
         throw new Error(`SSE ${side}: ${s.events.length} of ${o.events} events arrived`);
       }

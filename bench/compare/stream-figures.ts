@@ -41,8 +41,15 @@ export interface BulkFigures {
   /** median MB/s (10^6 bytes) */
   downloadMBps: Sides;
   uploadMBps: Sides;
-  /** the largest growth of the engine process's RSS during one transfer through airlock */
+  /** median CPU time of the engine process per transfer through airlock (ms; all its threads) */
+  engineCpuMs?: { download: number; upload: number };
+  /** the largest growth of the engine process's RSS during one measured transfer through airlock */
   rssGrowthBytes: number;
+  /**
+   * the same during the engine's first transfer each way, before the measured rounds (not
+   * timed): what a fresh engine grows by once, compiling its body path and growing its heap
+   */
+  coldRssGrowthBytes?: number;
 }
 
 export interface FirstCallFigures {

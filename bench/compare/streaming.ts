@@ -1,7 +1,7 @@
 /**
  * The streaming figures of `npm run bench`, in one place: SSE, large bodies, a new sandbox's
- * first call, many streams at once. One upstream and one engine for all of them (see
- * stream-harness.ts), closed before returning. A figure whose count is 0 is skipped.
+ * first call, many streams at once. One upstream and one engine for all of them, each in a
+ * process of its own (see stream-harness.ts), closed before returning. A figure whose count is 0 is skipped.
  */
 import { measureBulk } from './bulk.js';
 import { measureFirstCall } from './first-call.js';

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { AuditEntry, AuditSink, LlmUsage, RequestIntent, RequestOutcome } from '../../audit/sink.js';
 import { AirlockError, errorType } from '../../errors.js';
 import { errorAnswer } from './answer.js';
+import { bodyBytesPassed } from './body-garbage.js';
 import { chain } from './chain.js';
 import type { ReplyPort } from './reply-port.js';
 import { classifyUpstreamError } from './upstream-error.js';
@@ -202,7 +203,10 @@ export async function runExchange(
   const body: Readable | null = port.body
     ? pipeline(
         port.body,
-        counter((n) => (seen.bytesIn += n)),
+        counter((n) => {
+          seen.bytesIn += n;
+          bodyBytesPassed(n);
+        }),
         () => {},
       )
     : null;
@@ -264,7 +268,10 @@ export async function runExchange(
   // one pipeline per direction, and no stream more than needed: Node's pipeline makes an error
   // object for each stream it tears down; the bytes to the guest are counted as they pass by
   const streams = [answer.body, ...(answer.through ?? [])];
-  streams.at(-1)!.on('data', (chunk: Buffer) => (seen.bytesOut += chunk.length));
+  streams.at(-1)!.on('data', (chunk: Buffer) => {
+    seen.bytesOut += chunk.length;
+    bodyBytesPassed(chunk.length);
+  });
   const sink = port.begin(answer.status, answer.headers);
   sink.once('close', () => {
     if (!sink.writableFinished) failed ??= { side: 'guest' };
