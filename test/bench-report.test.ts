@@ -185,12 +185,14 @@ test('SSE lateness takes differences within one clock only, and the streaming ro
   // SSE: +3 ms first byte fails its 1 ms target even though lateness holds
   const [sse, bulk, first, many] = streamRows({
     sse: f,
-    bulk: { bytes: 100e6, rounds: 1, downloadMBps: { direct: 600, airlock: 300 }, uploadMBps: { direct: 300, airlock: 150 }, rssGrowthBytes: 16 * 2 ** 20 }, // prettier-ignore
+    bulk: { bytes: 100e6, rounds: 1, downloadMBps: { direct: 600, airlock: 300 }, uploadMBps: { direct: 300, airlock: 150 }, rssGrowthBytes: 16e6 }, // prettier-ignore
     firstCall: { sandboxes: 5, ttfbMs: { direct: 8, airlock: 6 } },
     manyStreams: { streams: 2000, opened: 1999, rssBeforeBytes: 2 ** 27, rssPeakBytes: 2 ** 28 },
   });
   assert.equal(sse?.holds, false);
-  assert.equal(bulk?.holds, true); // exactly 0.5× each way and 16 MiB: on the line holds
+  assert.equal(bulk?.holds, true); // exactly 0.5× each way and 16 MB: on the line holds
+  const [, cold] = streamRows({ bulk: { bytes: 100e6, rounds: 1, downloadMBps: { direct: 600, airlock: 300 }, uploadMBps: { direct: 300, airlock: 150 }, rssGrowthBytes: 1e6, coldRssGrowthBytes: 40e6 } }); // prettier-ignore
+  assert.equal(cold?.holds, false); // a fresh engine's first transfer grew by 40 MB
   assert.equal(first?.holds, true);
   assert.match(first.measured, /\(−2\.00 ms\)/);
   assert.equal(many?.holds, false); // one stream did not open

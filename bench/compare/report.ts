@@ -227,7 +227,9 @@ export function streamRows(r: Pick<BenchResults, 'sse' | 'bulk' | 'firstCall' | 
       figure: `${Math.round(bulk.bytes / 1e6)} MB upload and download`,
       target: bulkTarget,
       measured: `down ${bulk.downloadMBps.airlock} MB/s (${fmtRatio(down)}), up ${bulk.uploadMBps.airlock} MB/s (${fmtRatio(up)}); RSS +${fmtMiB(bulk.rssGrowthBytes)}${bulk.coldRssGrowthBytes === undefined ? '' : ` (a fresh engine's first transfer: +${fmtMiB(bulk.coldRssGrowthBytes)})`}`,
-      holds: down >= 0.5 && up >= 0.5 && bulk.rssGrowthBytes <= 16 * MB,
+      // a fresh engine's one-time growth counts too: the target is what a user's engine does
+      holds:
+        down >= 0.5 && up >= 0.5 && Math.max(bulk.rssGrowthBytes, bulk.coldRssGrowthBytes ?? 0) <= 16 * MB,
     });
   } else rows.push(notMeasured('100 MB upload and download', bulkTarget));
   if (firstCall) {
