@@ -1,15 +1,18 @@
 /**
  * Intents per second through the audit writer: group commit (C concurrent requests, so each
  * tick's intents share a transaction) against one transaction per intent (C = 1), under
- * synchronous FULL and NORMAL; then the round trip of one intent at a time through the audit
- * thread (needs `npm run build`). Run: node --import tsx bench/audit-writer.ts [seconds]
+ * synchronous FULL and NORMAL; then one intent at a time through the audit thread and
+ * in-process (needs `npm run build`). Run: node --import tsx bench/audit-writer.ts [seconds]
  * Uses a temp dir on the file system of os.tmpdir() (set TMPDIR to measure another disk).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AuditSink } from '../src/audit/sink.js';
 import type * as ThreadedWriter from '../src/audit/threaded-writer.js';
+import type * as Writer from '../src/audit/writer.js';
+import type * as Database from '../src/store/database.js';
 import { createAuditWriter, type BatchStats } from '../src/audit/writer.js';
 import { openDatabase } from '../src/store/database.js';
 
@@ -58,23 +61,49 @@ async function measure(synchronous: 'FULL' | 'NORMAL', concurrency: number): Pro
     .padStart(7)} intents/s, ${Math.round(commits / elapsed).toLocaleString('en-US')} commits/s`;
 }
 
+/** An audit sink as the engine builds it, from dist/ (so run `npm run build` first), and how to close it. */
+async function openSink(
+  via: 'thread' | 'in-process',
+  home: string,
+  synchronous: 'FULL' | 'NORMAL',
+): Promise<{ sink: AuditSink; close: () => Promise<void> }> {
+  const dist = (file: string) => new URL(`../dist/${file}`, import.meta.url).href;
+  if (via === 'thread') {
+    const { startAuditThread } = (await import(dist('audit/threaded-writer.js'))) as typeof ThreadedWriter;
+    const audit = startAuditThread({ home, synchronous });
+    await audit.opened;
+    return { sink: audit, close: () => audit.close() };
+  }
+  const [{ createAuditWriter: create }, { openDatabase: open }] = await Promise.all([
+    import(dist('audit/writer.js')) as Promise<typeof Writer>,
+    import(dist('store/database.js')) as Promise<typeof Database>,
+  ]);
+  const db = open({ home, synchronous });
+  const writer = create({ db });
+  const closeBoth = async () => {
+    await writer.close();
+    db.close();
+  };
+  return { sink: writer, close: closeBoth };
+}
+
 /**
- * One intent at a time through the audit thread as the engine runs it (dist/, so run
- * `npm run build` first), `gapMs` apart: what a request on an idle proxy waits before it may
- * go upstream. Each round trip wakes the audit thread and then the main thread; on a VM whose
- * idle vCPUs sleep, each wake costs a share of a millisecond on top of the commit's fsync.
+ * One intent at a time, `gapMs` apart, through the audit thread as the engine runs it and
+ * through the writer on the caller's own thread: what a request on an idle proxy waits before
+ * it may go upstream, and how much of that is the thread hop rather than the commit itself.
  */
-async function roundTrip(synchronous: 'FULL' | 'NORMAL', gapMs: number, n = 200): Promise<string> {
-  const { startAuditThread } = (await import(
-    new URL('../dist/audit/threaded-writer.js', import.meta.url).href
-  )) as typeof ThreadedWriter;
+async function oneAtATime(
+  via: 'thread' | 'in-process',
+  synchronous: 'FULL' | 'NORMAL',
+  gapMs: number,
+  n = 200,
+): Promise<string> {
   const home = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
-  const audit = startAuditThread({ home, synchronous });
-  await audit.opened;
+  const { sink, close } = await openSink(via, home, synchronous);
   const waits: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const entry = await audit.intent({
+    const entry = await sink.intent({
       sandboxId: 'bench',
       service: 'openai',
       credential: 'OPENAI_API_KEY',
@@ -94,16 +123,19 @@ async function roundTrip(synchronous: 'FULL' | 'NORMAL', gapMs: number, n = 200)
     });
     await sleep(gapMs);
   }
-  await audit.close();
+  await close();
   rmSync(home, { recursive: true, force: true });
-  waits.sort((a, b) => a - b);
+  waits.sort((x, y) => x - y);
   const at = (q: number) => waits[Math.floor(q * (waits.length - 1))]!.toFixed(2);
-  return `${synchronous.padEnd(6)} one intent every ${String(gapMs).padStart(2)} ms through the audit thread: p50 ${at(0.5)} ms, p90 ${at(0.9)} ms`;
+  return `${synchronous.padEnd(6)} one intent every ${String(gapMs).padStart(2)} ms, ${via.padEnd(10)}: p50 ${at(0.5)} ms, p90 ${at(0.9)} ms`;
 }
 
 for (const synchronous of ['FULL', 'NORMAL'] as const) {
   for (const concurrency of [1, 8, 64]) console.log(await measure(synchronous, concurrency));
 }
 for (const synchronous of ['FULL', 'NORMAL'] as const) {
-  for (const gapMs of [1, 20]) console.log(await roundTrip(synchronous, gapMs));
+  for (const gapMs of [1, 20]) {
+    for (const via of ['thread', 'in-process'] as const)
+      console.log(await oneAtATime(via, synchronous, gapMs));
+  }
 }
