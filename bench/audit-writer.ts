@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AuditSink } from '../src/audit/sink.js';
+import type { AuditSink, RequestIntent, RequestOutcome } from '../src/audit/sink.js';
 import type * as ThreadedWriter from '../src/audit/threaded-writer.js';
 import type * as Writer from '../src/audit/writer.js';
 import type * as Database from '../src/store/database.js';
@@ -17,6 +17,25 @@ import { createAuditWriter, type BatchStats } from '../src/audit/writer.js';
 import { openDatabase } from '../src/store/database.js';
 
 const seconds = Number(process.argv[2] ?? 2);
+
+/** The intent and outcome every bench request records: a typical LLM call's row. */
+const benchIntent = (): RequestIntent => ({
+  sandboxId: 'bench',
+  service: 'openai',
+  credential: 'OPENAI_API_KEY',
+  method: 'POST',
+  host: 'api.openai.com',
+  path: '/v1/chat/completions',
+  startedAt: Date.now(),
+});
+const benchOutcome = (): RequestOutcome => ({
+  decision: 'allowed',
+  status: 200,
+  bytesIn: 100,
+  bytesOut: 1000,
+  durationMs: 5,
+  endedAt: Date.now(),
+});
 
 async function measure(synchronous: 'FULL' | 'NORMAL', concurrency: number): Promise<string> {
   const home = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
@@ -28,23 +47,8 @@ async function measure(synchronous: 'FULL' | 'NORMAL', concurrency: number): Pro
   // C clients, each sending its next request as soon as the last one's intent committed
   const client = async () => {
     while (Date.now() < until) {
-      const entry = await writer.intent({
-        sandboxId: 'bench',
-        service: 'openai',
-        credential: 'OPENAI_API_KEY',
-        method: 'POST',
-        host: 'api.openai.com',
-        path: '/v1/chat/completions',
-        startedAt: Date.now(),
-      });
-      entry.finish({
-        decision: 'allowed',
-        status: 200,
-        bytesIn: 100,
-        bytesOut: 1000,
-        durationMs: 5,
-        endedAt: Date.now(),
-      });
+      const entry = await writer.intent(benchIntent());
+      entry.finish(benchOutcome());
       done++;
     }
   };
@@ -103,24 +107,9 @@ async function oneAtATime(
   const waits: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const entry = await sink.intent({
-      sandboxId: 'bench',
-      service: 'openai',
-      credential: 'OPENAI_API_KEY',
-      method: 'POST',
-      host: 'api.openai.com',
-      path: '/v1/chat/completions',
-      startedAt: Date.now(),
-    });
+    const entry = await sink.intent(benchIntent());
     waits.push(performance.now() - t0);
-    entry.finish({
-      decision: 'allowed',
-      status: 200,
-      bytesIn: 100,
-      bytesOut: 1000,
-      durationMs: 5,
-      endedAt: Date.now(),
-    });
+    entry.finish(benchOutcome());
     await sleep(gapMs);
   }
   await close();

@@ -34,6 +34,15 @@ async function serve(handle: (res: ServerResponse) => void) {
   };
 }
 
+/** A GET of `/` through the server's agent, with `abort` as the guest's going away. */
+const get = (s: { agent: InstanceType<typeof Agent>; origin: string }, abort = new EventEmitter()) =>
+  requestUpstream(s.agent, { origin: s.origin, path: '/', method: 'GET' }, abort);
+
+/** Polls `done` every 20 ms for up to a second. */
+async function eventually(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 50 && !done(); i++) await sleep(20);
+}
+
 /** Writes chunks as fast as the connection takes them, counting the bytes it could hand over. */
 function firehose(res: ServerResponse, written: { bytes: number; closed: boolean }) {
   res.writeHead(200, { 'content-type': 'application/octet-stream' });
@@ -52,11 +61,7 @@ test('a body nobody reads pauses the upstream: the server can hand over only wha
   const written = { bytes: 0, closed: false };
   const s = await serve((res) => firehose(res, written));
   try {
-    const response = await requestUpstream(
-      s.agent,
-      { origin: s.origin, path: '/', method: 'GET' },
-      new EventEmitter(),
-    );
+    const response = await get(s);
     assert.equal(response.statusCode, 200);
     await sleep(400);
     const unread = written.bytes;
@@ -82,13 +87,9 @@ test('a body destroyed before its end aborts the upstream request', async () => 
   const written = { bytes: 0, closed: false };
   const s = await serve((res) => firehose(res, written));
   try {
-    const response = await requestUpstream(
-      s.agent,
-      { origin: s.origin, path: '/', method: 'GET' },
-      new EventEmitter(),
-    );
+    const response = await get(s);
     response.body.destroy();
-    for (let i = 0; i < 50 && !written.closed; i++) await sleep(20);
+    await eventually(() => written.closed);
     assert.equal(written.closed, true, 'the upstream connection was closed');
   } finally {
     await s.close();
@@ -104,11 +105,11 @@ test('the guest going away aborts the request, before the answer and after its h
   });
   try {
     const abort = new EventEmitter();
-    const pending = requestUpstream(s.agent, { origin: s.origin, path: '/', method: 'GET' }, abort);
-    for (let i = 0; i < 50 && !headSent; i++) await sleep(10);
+    const pending = get(s, abort);
+    await eventually(() => headSent);
     abort.emit('abort');
     await assert.rejects(pending, { code: 'UND_ERR_ABORTED' });
-    for (let i = 0; i < 50 && !before.closed; i++) await sleep(20);
+    await eventually(() => before.closed);
     assert.equal(before.closed, true, 'the upstream saw the request go');
   } finally {
     await s.close();
@@ -118,12 +119,12 @@ test('the guest going away aborts the request, before the answer and after its h
   const t = await serve((res) => firehose(res, after));
   try {
     const abort = new EventEmitter();
-    const response = await requestUpstream(t.agent, { origin: t.origin, path: '/', method: 'GET' }, abort);
+    const response = await get(t, abort);
     const failed = once(response.body, 'error');
     abort.emit('abort');
     const [err] = (await failed) as [{ code?: string }];
     assert.equal(err.code, 'UND_ERR_ABORTED');
-    for (let i = 0; i < 50 && !after.closed; i++) await sleep(20);
+    await eventually(() => after.closed);
     assert.equal(after.closed, true, 'the upstream saw the request go');
   } finally {
     await t.close();
@@ -138,11 +139,7 @@ test('informational answers are skipped, repeated headers stay arrays, the body 
     res.end('hello');
   });
   try {
-    const response = await requestUpstream(
-      s.agent,
-      { origin: s.origin, path: '/', method: 'GET' },
-      new EventEmitter(),
-    );
+    const response = await get(s);
     assert.equal(response.statusCode, 201);
     assert.deepEqual(response.headers['set-cookie'], ['a=1', 'b=2']);
     assert.equal(response.headers['x-one'], 'first');

@@ -37,8 +37,9 @@ export interface UpstreamLeg {
   host: string;
   /**
    * sends the request with `body` (the guest's bytes, counted; null = none) and resolves once
-   * the upstream answered; `abort` emits 'abort' if the guest goes away first (an emitter, as
-   * undici takes: an AbortSignal per request costs more than the rest of the bookkeeping)
+   * the upstream answered; `abort` emits 'abort' if the guest goes away (an emitter, which
+   * upstream-response.ts listens to: an AbortSignal per request costs more than the rest of
+   * the bookkeeping)
    */
   open(body: Readable | null, abort: EventEmitter): Promise<UpstreamAnswer>;
 }
