@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { MessageChannel } from 'node:worker_threads';
 import { createAuditWriter, type BatchStats } from '../src/audit/writer.js';
 import { anIntent, anOutcome, openTempDb } from './helpers/audit-db.js';
 
@@ -69,4 +70,26 @@ test('outcomes wait a moment for the next intent, so one fsync records both', as
   assert.deepEqual(batches.at(-1), { intents: 0, outcomes: 1, denials: 0 });
   await writer.close();
   await quick.close();
+});
+
+test('an intent whose message lands as the outcomes fall due shares their commit', async (t) => {
+  // On the audit thread an intent arrives as a message, read in the poll phase, after the
+  // timers: an outcome's delay that fell due meanwhile must not commit alone first, or the
+  // intent waits for two fsyncs. A MessageChannel delivers like the thread's port.
+  const { db } = openTempDb(t);
+  const batches: BatchStats[] = [];
+  const writer = createAuditWriter({ db, onCommit: (b) => batches.push(b), lateWriteDelayMs: 5 });
+  const entry = await writer.intent(anIntent({ path: '/first' }));
+  const { port1, port2 } = new MessageChannel();
+  t.after(() => port1.close());
+  const committed = new Promise<void>((resolve) =>
+    port1.once('message', () => void writer.intent(anIntent({ path: '/second' })).then(() => resolve())),
+  );
+  entry.finish(anOutcome());
+  port2.postMessage('intent');
+  const until = Date.now() + 20; // the loop is busy past the delay, as a loaded thread is
+  while (Date.now() < until);
+  await committed;
+  assert.deepEqual(batches.slice(1), [{ intents: 1, outcomes: 1, denials: 0 }]);
+  await writer.close();
 });

@@ -17,11 +17,16 @@ const config = workerData as WorkerConfig;
 let outbox: ToMain[] = [];
 let scheduled = false;
 
+/**
+ * Batches what one turn of work answers (a commit's acknowledgements, a message batch's
+ * replies) into one message. A microtask, not setImmediate: the acknowledgements of a commit
+ * leave as soon as it has, not one turn of this thread's loop later, while a proxy waits.
+ */
 function send(message: ToMain): void {
   outbox.push(message);
   if (scheduled) return;
   scheduled = true;
-  setImmediate(() => {
+  queueMicrotask(() => {
     scheduled = false;
     const batch = outbox;
     outbox = [];

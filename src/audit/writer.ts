@@ -119,9 +119,18 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   const schedule = () => {
     immediate ??= setImmediate(commit);
   };
-  /** commits with the next intent, or after lateWriteDelayMs */
+  /**
+   * commits with the next intent, or after lateWriteDelayMs; even then at the end of the tick,
+   * not in the timers phase: an intent read in this tick's poll phase (the audit thread's
+   * messages) rides along instead of waiting for a second fsync
+   */
   const scheduleLate = () => {
-    if (immediate === undefined) lateTimer ??= setTimeout(commit, lateWriteDelayMs);
+    if (immediate === undefined) {
+      lateTimer ??= setTimeout(() => {
+        lateTimer = undefined;
+        schedule();
+      }, lateWriteDelayMs);
+    }
   };
 
   function commit(): void {
