@@ -110,6 +110,10 @@ test('each target of issue 11 is a row, with ✓ where it holds, ✗ where not, 
   assert.equal(byFigure.get('`airlock run -- true` wall')?.holds, false);
   assert.equal(byFigure.get('`airlock --help` wall')?.holds, true);
   assert.equal(byFigure.get('1 vs 1,000 sandboxes, per-packet')?.holds, true); // 4 % slower
+  assert.equal(
+    byFigure.get('1 vs 1,000 sandboxes, per-packet')?.measured,
+    '10,000 connects/s with 1, 9,600 with 1,000 (0.96×), median of 3',
+  );
   const slower = targetRows({
     ...r,
     perPacket: { ...r.perPacket!, connectsPerSecondWith1000: 9_400, ratio: 0.94 },
@@ -126,7 +130,7 @@ test('each target of issue 11 is a row, with ✓ where it holds, ✗ where not, 
   assert.match(text, /reproduce: sudo npm run bench -- --rounds 3/);
   assert.match(
     text,
-    /\| 1 vs 1,000 sandboxes, per-packet +\| within 5 % .*\| 9,600 vs 10,000 connects\/s \(0\.96×\), median of 3 +\| ✓ +\|/,
+    /\| 1 vs 1,000 sandboxes, per-packet +\| within 5 % .*\| 10,000 connects\/s with 1, 9,600 with 1,000 \(0\.96×\), median of 3 +\| ✓ +\|/,
   );
   assert.match(text, /\| 100 MB download \(median of 3\) +\| 640 MB\/s +\| 80 MB\/s +\|/);
   assert.match(text, /first byte \+0\.70 ms; event lateness p99 6\.50 ms vs 2\.00 ms direct \(\+4\.50 ms\)/);
