@@ -55,6 +55,9 @@ export function httpPort(req: IncomingMessage, res: ServerResponse): ReplyPort {
  */
 export function socketPort(socket: Duplex, head: Buffer = Buffer.alloc(0)): ReplyPort {
   socket.on('error', () => {}); // a guest resetting its end is not a proxy error
+  // one exchange per socket, whose two pipelines, port and bookkeeping each watch its close
+  // (11 listeners): past Node's default of 10 it would log a leak warning for every tunnel
+  socket.setMaxListeners(20);
   if (head.length > 0) socket.unshift(head);
   let began = false;
   return {
