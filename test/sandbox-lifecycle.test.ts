@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AirlockError } from '../src/errors.js';
 import { checkHostEcho } from '../src/sandbox/firewall.js';
 import { Engine } from '../src/engine/engine.js';
+import { NETNS_RUN_DIR } from '../src/net/ip.js';
 import { commandsStarted } from '../src/net/run.js';
 import { Sandbox } from '../src/sandbox/sandbox.js';
+import { LINK_GONE_MS } from '../src/sandbox/resources.js';
 import { openState } from '../src/sandbox/state.js';
 import { collectGarbage } from '../src/sandbox/gc.js';
 import { leftovers } from './helpers/fake-internet.js';
@@ -34,6 +38,22 @@ test(
     }
     assert.deepEqual(await leftovers(), nothingLeft);
     assert.equal(state.sandboxes.live().length, 0);
+  },
+);
+
+test(
+  'close removes the link even while something holds the deleted namespace open',
+  { skip: needsRoot },
+  async (t) => {
+    // teardown deletes the namespace and lets the kernel take the veth pair with it; a
+    // namespace kept alive by an open handle would keep the pair, so the link goes by hand
+    const sb = await Sandbox.create({ home: tempHome(t) });
+    const handle = openSync(join(NETNS_RUN_DIR, sb.netns), 'r');
+    t.after(() => closeSync(handle));
+    const started = Date.now();
+    await sb.close();
+    assert.ok(Date.now() - started >= LINK_GONE_MS, 'control: the namespace outlived its name');
+    assert.deepEqual(await leftovers(), nothingLeft);
   },
 );
 

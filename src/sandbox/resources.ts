@@ -132,8 +132,6 @@ export async function teardownSandbox(r: TeardownTarget, cgroup: SandboxCgroup =
   const element = step(() => disallowSandbox(r));
   await step(() => cgroup.kill());
   await step(() => killNetnsProcesses(r.netns));
-  // The link first: deleting it removes both veth ends at once, while a namespace holding
-  // sockets in TIME_WAIT is dismantled by the kernel later, in the background.
   await step(() => removeLinkAndNetns(r.hostIf, r.netns));
   await step(() => rmSync(join(NETNS_ETC, r.netns), { recursive: true, force: true }));
   await step(() => cgroup.remove());
@@ -146,13 +144,36 @@ export async function teardownSandbox(r: TeardownTarget, cgroup: SandboxCgroup =
   }
 }
 
-/** Deletes what of the link and namespace exists, in one `ip` process ("not found" = done). */
+/** How long a deleted namespace may take to take its veth pair with it before the link is deleted itself. */
+export const LINK_GONE_MS = 250;
+
+/**
+ * Deletes what of the namespace and link exists ("not found" = done), and returns once the
+ * host's end of the link is gone. The namespace goes first: the kernel then dismantles it, and
+ * the veth pair with it, in the background (~10 ms here), while `ip link delete` waits ~25 ms
+ * for an RCU grace period. Should the namespace outlive its name (something still holds it
+ * open), the link is deleted after LINK_GONE_MS all the same.
+ */
 async function removeLinkAndNetns(hostIf: string, netns: string): Promise<void> {
-  const commands = [
-    ...(existsSync(`/sys/class/net/${hostIf}`) ? [`link delete ${hostIf}`] : []),
-    ...(existsSync(join(NETNS_RUN_DIR, netns)) ? [`netns delete ${netns}`] : []),
-  ];
-  if (commands.length > 0) await ipBatch(commands);
+  const link = `/sys/class/net/${hostIf}`;
+  if (existsSync(join(NETNS_RUN_DIR, netns))) {
+    await ipBatch([`netns delete ${netns}`]);
+    if (await gone(link, LINK_GONE_MS)) return;
+  }
+  if (!existsSync(link)) return;
+  await ipBatch([`link delete ${hostIf}`]).catch((error: unknown) => {
+    if (existsSync(link)) throw error; // else the kernel finished first
+  });
+}
+
+/** True once `path` no longer exists, false if it still does after `ms` (checked every millisecond). */
+async function gone(path: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (existsSync(path)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  return true;
 }
 
 /**
