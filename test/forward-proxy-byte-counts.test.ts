@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { connectThrough, startForwardBench } from './helpers/forward-bench.js';
+import { connectThrough, dialLocalPort, startForwardBench } from './helpers/forward-bench.js';
 import { exchange } from './helpers/raw-client.js';
 
 const UPLOAD = 10_000;
@@ -39,14 +39,7 @@ test('absolute-form HTTP: bytesIn is the upload, bytesOut the download', async (
 test('CONNECT: bytesIn is what the guest sent through the tunnel, bytesOut what came back', async (t) => {
   const port = await sink(t);
   const bench = await startForwardBench(t, {
-    egress: {
-      dial: () =>
-        new Promise<Socket>((resolve, reject) => {
-          const socket = connect(port, '127.0.0.1');
-          socket.once('connect', () => resolve(socket));
-          socket.once('error', reject);
-        }),
-    },
+    egress: { dial: dialLocalPort(port) },
   });
   const { status, socket } = await connectThrough(bench.port, 'allowed.test:443');
   assert.equal(status, 200);

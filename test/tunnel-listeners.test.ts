@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { connectThrough, startForwardBench } from './helpers/forward-bench.js';
+import { connectThrough, dialLocalPort, startForwardBench } from './helpers/forward-bench.js';
 
 test('a CONNECT tunnel leaves no "possible EventEmitter memory leak" warning in the log', async (t) => {
   // Node warns once per emitter past 10 listeners of one event: one line in the daemon's log
@@ -15,14 +15,7 @@ test('a CONNECT tunnel leaves no "possible EventEmitter memory leak" warning in 
   t.after(() => new Promise<void>((resolve) => echo.close(() => resolve())));
   const { port: echoPort } = echo.address() as { port: number };
   const bench = await startForwardBench(t, {
-    egress: {
-      dial: () =>
-        new Promise<Socket>((resolve, reject) => {
-          const socket = connect(echoPort, '127.0.0.1');
-          socket.once('connect', () => resolve(socket));
-          socket.once('error', reject);
-        }),
-    },
+    egress: { dial: dialLocalPort(echoPort) },
   });
   for (let i = 0; i < 3; i++) {
     const { status, socket } = await connectThrough(bench.port, 'allowed.test:443');

@@ -106,11 +106,7 @@ export async function startForwardBench(t: After, options: ForwardBenchOptions =
     dial: (ip, port) => {
       dials.push({ ip, port });
       const [host, to] = local(ip, port);
-      return new Promise<Socket>((resolve, reject) => {
-        const socket = connect(to, host);
-        socket.once('connect', () => resolve(socket));
-        socket.once('error', reject);
-      });
+      return connectTo(host, to);
     },
     ...options.egress,
   };
@@ -145,6 +141,20 @@ export async function startForwardBench(t: After, options: ForwardBenchOptions =
     logs: () => logs.text(),
     env: { ...guestVariables(services, credentials, base), ...proxyVariables(base) },
   };
+}
+
+/** A TCP connection, once it is up. */
+function connectTo(host: string, port: number): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const socket = connect(port, host);
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** An egress dialer that connects every tunnel to one local TCP port, whatever it was asked for. */
+export function dialLocalPort(port: number): EgressOptions['dial'] {
+  return () => connectTo('127.0.0.1', port);
 }
 
 /** Opens a CONNECT tunnel by hand; resolves with the proxy's answer head and the socket. */
