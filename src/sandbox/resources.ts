@@ -115,9 +115,9 @@ type TeardownTarget = Pick<SandboxRecord, 'id' | 'netns' | 'hostIf' | 'gateway' 
 
 /**
  * Removes everything a sandbox may have created: its set element (in a process of its own,
- * meanwhile), its processes (the whole cgroup, then anything left in the namespace), then the
- * link, namespace and /etc/netns folder, then the cgroup. Each step is idempotent ("not found" = done) and runs even when
- * an earlier one failed.
+ * meanwhile), its processes (the whole cgroup, then anything left in the namespace), then at
+ * once the namespace with its link, the /etc/netns folder and the cgroup. Each step is
+ * idempotent ("not found" = done) and runs even when an earlier one failed.
  */
 export async function teardownSandbox(r: TeardownTarget, cgroup: SandboxCgroup = openCgroup(r.id)) {
   const errors: unknown[] = [];
@@ -132,10 +132,13 @@ export async function teardownSandbox(r: TeardownTarget, cgroup: SandboxCgroup =
   const element = step(() => disallowSandbox(r));
   await step(() => cgroup.kill());
   await step(() => killNetnsProcesses(r.netns));
-  await step(() => removeLinkAndNetns(r.hostIf, r.netns));
-  await step(() => rmSync(join(NETNS_ETC, r.netns), { recursive: true, force: true }));
-  await step(() => cgroup.remove());
-  await element;
+  // no process is left: the rest goes at once (the cgroup while the kernel takes the link)
+  await Promise.all([
+    step(() => removeLinkAndNetns(r.hostIf, r.netns)),
+    step(() => rmSync(join(NETNS_ETC, r.netns), { recursive: true, force: true })),
+    step(() => cgroup.remove()),
+    element,
+  ]);
   if (errors.length > 0) {
     throw new AirlockError(
       'AIRLOCK_ERR_NET_SETUP',
