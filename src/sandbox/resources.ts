@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { AirlockError } from '../errors.js';
-import { ipBatch, NETNS_RUN_DIR, setHostSysctls } from '../net/ip.js';
+import { deleteLink, deleteNetns, ipBatch, NETNS_RUN_DIR, setHostSysctls } from '../net/ip.js';
 import type { SandboxRecord } from '../store/sandbox-records.js';
 import { openCgroup, type SandboxCgroup } from './cgroup.js';
 import { allowSandbox, disallowSandbox, loadGuestRuleset } from './firewall.js';
@@ -160,13 +160,10 @@ export const LINK_GONE_MS = 250;
 async function removeLinkAndNetns(hostIf: string, netns: string): Promise<void> {
   const link = `/sys/class/net/${hostIf}`;
   if (existsSync(join(NETNS_RUN_DIR, netns))) {
-    await ipBatch([`netns delete ${netns}`]);
+    await deleteNetns(netns);
     if (await gone(link, LINK_GONE_MS)) return;
   }
-  if (!existsSync(link)) return;
-  await ipBatch([`link delete ${hostIf}`]).catch((error: unknown) => {
-    if (existsSync(link)) throw error; // else the kernel finished first
-  });
+  if (existsSync(link)) await deleteLink(hostIf);
 }
 
 /** True once `path` no longer exists, false if it still does after `ms` (checked every millisecond). */
