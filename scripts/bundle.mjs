@@ -17,6 +17,11 @@ const common = {
   target: 'node20.18',
   external: ['better-sqlite3'],
   logLevel: 'warning',
+  // no comments or indentation: a command's start-up reads, hashes and decodes its whole bundle
+  // (~30% less to do); names are kept, so a stack trace still names its functions
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
 };
 
 // the commands main.ts loads by name (src/cli/load-command.ts)

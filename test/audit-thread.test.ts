@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { readdirSync } from 'node:fs';
 import { startAuditThread } from '../src/audit/threaded-writer.js';
+import { AuditRecords } from '../src/store/audit-records.js';
 import { isAirlockError } from '../src/errors.js';
 import { anIntent, anOutcome, openTempDb } from './helpers/audit-db.js';
 
@@ -28,7 +30,7 @@ test('a database locked past the busy timeout: the thread refuses the intents wi
   const { home, db } = openTempDb(t);
   const audit = startAuditThread({ home, synchronous: 'FULL', busyTimeoutMs: 100 });
   t.after(() => audit.close());
-  await audit.flush(); // the thread has opened its connection
+  await audit.opened; // the thread has opened its connection
 
   db.exec('BEGIN EXCLUSIVE');
   const results = await Promise.allSettled(
@@ -50,18 +52,43 @@ test('a database locked past the busy timeout: the thread refuses the intents wi
   assert.equal(db.prepare('SELECT path FROM requests WHERE id = ?').pluck().get(entry.id), '/unlocked');
 });
 
-test('recoverUnfinished marks rows left in flight, and a closed thread refuses intents', async (t) => {
+test("a closed thread refuses intents; its rows left in flight are recovered on the engine's connection", async (t) => {
   const { home, db } = openTempDb(t);
   const first = startAuditThread({ home, synchronous: 'NORMAL' });
   await first.intent(anIntent({ sandboxId: 'gone', path: '/in-flight' }));
   await first.close();
   await assert.rejects(first.intent(anIntent()), (e: unknown) => isAirlockError(e) && e.status === 503);
 
-  const second = startAuditThread({ home, synchronous: 'NORMAL' });
-  t.after(() => second.close());
-  assert.equal(await second.recoverUnfinished(), 1);
+  assert.equal(new AuditRecords(db).recoverUnfinished(), 1);
   assert.equal(
     db.prepare("SELECT decision FROM requests WHERE path = '/in-flight'").pluck().get(),
     'unknown',
   );
+});
+
+/** Threads of this process, as the kernel counts them. */
+const threads = () => readdirSync('/proc/self/task').length;
+
+test('the thread starts at its first message or start(), not before; one never started closes at once', async (t) => {
+  const { home, db } = openTempDb(t);
+  const before = threads();
+  const idle = startAuditThread({ home, synchronous: 'FULL' });
+  await idle.flush(); // nothing was sent: nothing to commit, no thread needed
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(threads(), before, 'no thread before the first message');
+  await idle.close();
+  await assert.rejects(idle.intent(anIntent()), (e: unknown) => isAirlockError(e) && e.status === 503);
+  assert.equal(threads(), before, 'closing a service never started starts no thread');
+
+  const used = startAuditThread({ home, synchronous: 'FULL' });
+  t.after(() => used.close());
+  const entry = await used.intent(anIntent({ path: '/first' })); // starts it, and waits for it
+  assert.ok(threads() > before, 'the first intent started the thread');
+  assert.equal(db.prepare('SELECT path FROM requests WHERE id = ?').pluck().get(entry.id), '/first');
+
+  const started = startAuditThread({ home, synchronous: 'FULL' });
+  t.after(() => started.close());
+  const running = threads();
+  started.start();
+  assert.ok(threads() > running, 'start() boots the thread ahead of any row');
 });

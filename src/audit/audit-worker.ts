@@ -89,9 +89,6 @@ port.on('message', (batch: ToWorker[]) => {
           send({ t: 'done', seq: m.seq, value: 0, error: errorOf(e) });
         }
         break;
-      case 'recover':
-        send({ t: 'done', seq: m.seq, value: writer.recoverUnfinished() });
-        break;
       case 'flush':
         void writer.flush().then(() => send({ t: 'done', seq: m.seq, value: 0 }));
         break;

@@ -14,8 +14,8 @@ export interface AuditThreadOptions extends WorkerConfig {
 
 /** The audit log as the engine uses it: a sink, plus what its owner needs at start and stop. */
 export interface AuditService extends AuditSink {
-  /** marks rows left in flight by crashed runs `unknown` (after the sandbox gc); how many */
-  recoverUnfinished(): Promise<number>;
+  /** starts the thread now rather than at the first row, so that row does not wait for it */
+  start(): void;
   /** stores budget state (sql/005_budgets.sql) on the audit thread, off the proxy's event loop */
   saveBudgets(records: BudgetRecord[]): void;
   /** records a live change to a sandbox; resolves once committed (the change takes effect after) */
@@ -24,9 +24,11 @@ export interface AuditService extends AuditSink {
   flush(): Promise<void>;
   /** commits what is queued, then stops the thread */
   close(): Promise<void>;
-  /** resolves once the thread has opened the database: its `PRAGMA synchronous` (2 = FULL) */
+  /** resolves once the thread has opened the database: its `PRAGMA synchronous` (2 = FULL); starts it */
   readonly opened: Promise<{ synchronous: number }>;
 }
+
+const closedUnstarted = new AirlockError('AIRLOCK_ERR_AUDIT_WRITE', 'the audit thread stopped: closed');
 
 const toError = (e: WireError) => new AirlockError(e.code, e.message, e.hint ? { hint: e.hint } : {});
 
@@ -51,6 +53,10 @@ function startWorker(config: WorkerConfig): Worker {
  * messages, so connections keep moving while a FULL commit waits for its fsync. The order
  * the proxy relies on is kept: `intent` resolves only after the worker committed the row.
  * If the thread dies, every pending and later intent is refused (the proxy answers 503).
+ *
+ * The thread starts at `start()` or at the first message, not here: booting a worker costs
+ * ~100 ms of CPU, which on a small machine would otherwise compete with building the first
+ * sandbox. One that was sent nothing has nothing to flush or commit when it closes.
  */
 export function startAuditThread(options: AuditThreadOptions): AuditService {
   const { onError, onPrune, ...config } = options;
@@ -62,8 +68,6 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
       process.stderr.write(
         `airlock: audit: pruned the ${rows} oldest rows (started up to ${upTo ?? '?'}) to stay under audit.maxBytes\n`,
       ));
-  const worker = startWorker(config);
-  worker.unref();
   const pending = new Map<number, { resolve(value: number): void; reject(error: AirlockError): void }>();
   let seq = 0;
   let outbox: ToWorker[] = [];
@@ -72,52 +76,68 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
   let markOpened: (value: { synchronous: number }) => void = () => undefined;
   const opened = new Promise<{ synchronous: number }>((resolve) => (markOpened = resolve));
 
+  let worker: Worker | undefined;
+  let sent = false;
+  let stopped = false; // closed before anything was sent: nothing is written any more
+  const thread = (): Worker => (worker ??= listen(startWorker(config)));
   const flushOutbox = () => {
     const batch = outbox;
     outbox = [];
-    if (batch.length > 0 && dead === undefined) worker.postMessage(batch);
+    if (batch.length === 0 || dead !== undefined) return;
+    sent = true;
+    thread().postMessage(batch);
   };
   // one message per turn of the event loop: the requests read in one poll phase travel together
   const post = (message: ToWorker) => {
+    if (stopped) return;
     if (outbox.length === 0) setImmediate(flushOutbox);
     outbox.push(message);
   };
   /** a request with an answer; rejects if the thread dies first */
-  const ask = (t: 'intent' | 'recover' | 'flush' | 'close' | 'change', extra: object = {}) =>
+  const ask = (t: 'intent' | 'flush' | 'close' | 'change', extra: object = {}) =>
     new Promise<number>((resolve, reject) => {
       if (dead) return reject(dead);
+      if (stopped) return reject(closedUnstarted);
       const n = ++seq;
       pending.set(n, { resolve, reject });
       post({ t, seq: n, ...extra } as ToWorker);
     });
 
-  worker.on('message', (batch: ToMain[]) => {
-    for (const m of batch) {
-      if (m.t === 'error') reportError(toError(m.error));
-      else if (m.t === 'prune') reportPrune(m.rows, m.upTo);
-      else if (m.t === 'opened') markOpened({ synchronous: m.synchronous });
-      else {
-        const waiter = pending.get(m.seq);
-        pending.delete(m.seq);
-        if (m.error) waiter?.reject(toError(m.error));
-        else waiter?.resolve(m.t === 'intent' ? m.id! : m.value);
-      }
-    }
-  });
   const die = (reason: string) => {
     dead ??= new AirlockError('AIRLOCK_ERR_AUDIT_WRITE', `the audit thread stopped: ${reason}`);
     for (const waiter of pending.values()) waiter.reject(dead);
     pending.clear();
   };
-  worker.on('error', (err) => {
-    // a thrown non-Error class (better-sqlite3's SqliteError) arrives as a bare object
-    die(err.message ?? (err as { code?: string }).code ?? String(err));
-    reportError(dead!);
-  });
-  worker.on('exit', (code) => die(`exit ${code}`));
+  function listen(w: Worker): Worker {
+    w.unref();
+    w.on('message', (batch: ToMain[]) => {
+      for (const m of batch) {
+        if (m.t === 'error') reportError(toError(m.error));
+        else if (m.t === 'prune') reportPrune(m.rows, m.upTo);
+        else if (m.t === 'opened') markOpened({ synchronous: m.synchronous });
+        else {
+          const waiter = pending.get(m.seq);
+          pending.delete(m.seq);
+          if (m.error) waiter?.reject(toError(m.error));
+          else waiter?.resolve(m.t === 'intent' ? m.id! : m.value);
+        }
+      }
+    });
+    w.on('error', (err) => {
+      // a thrown non-Error class (better-sqlite3's SqliteError) arrives as a bare object
+      die(err.message ?? (err as { code?: string }).code ?? String(err));
+      reportError(dead!);
+    });
+    w.on('exit', (code) => die(`exit ${code}`));
+    return w;
+  }
 
   return {
-    opened,
+    start: () => void thread(),
+    get opened() {
+      thread();
+      return opened;
+    },
     async intent(request: RequestIntent): Promise<AuditEntry> {
       const id = await ask('intent', { request });
       let finished = false;
@@ -139,13 +159,17 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
     recordChange: async (change: ChangeRecord) => {
       await ask('change', { change });
     },
-    recoverUnfinished: () => ask('recover'),
     flush: async () => {
-      await ask('flush');
+      if (sent || outbox.length > 0) await ask('flush');
     },
     close() {
+      if (!sent && outbox.length === 0) {
+        // nothing to commit: a thread still booting is stopped, not waited for
+        stopped = true;
+        closing ??= worker ? worker.terminate().then(() => undefined) : Promise.resolve();
+      }
       closing ??= ask('close').then(
-        () => worker.terminate().then(() => undefined),
+        () => worker!.terminate().then(() => undefined),
         () => undefined, // already dead: nothing left to commit
       );
       return closing;

@@ -26,7 +26,7 @@ export type ToWorker =
   | { t: 'denied'; request: DeniedRequest }
   | { t: 'budgets'; records: BudgetRecord[] }
   | { t: 'change'; seq: number; change: ChangeRecord }
-  | { t: 'recover' | 'flush' | 'close'; seq: number };
+  | { t: 'flush' | 'close'; seq: number };
 
 /** Audit thread → main thread (sent as arrays, one per commit). */
 export type ToMain =

@@ -69,7 +69,6 @@ type PendingWrite = { attempts: number } & (
 
 /** Longest text kept in a column; longer values are cut (paths and reasons are for people). */
 const MAX_TEXT = 4096;
-const UNKNOWN_REASON = 'no outcome recorded: airlock stopped before the response ended';
 
 /**
  * Creates the audit writer. Group commit: everything that arrives within one tick of the event
@@ -284,7 +283,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     },
 
     recoverUnfinished(): number {
-      return records.recoverUnfinished(new Date().toISOString(), UNKNOWN_REASON);
+      return records.recoverUnfinished();
     },
 
     flush(): Promise<void> {

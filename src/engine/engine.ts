@@ -4,7 +4,7 @@ import {
   type RequestRecord,
   type RequestSummary,
 } from '../audit/query.js';
-import { startAuditThread, type AuditService } from '../audit/threaded-writer.js';
+import { startAuditThread } from '../audit/threaded-writer.js';
 import type { BudgetView, Spend } from '../budget/index.js';
 import type { LoadedConfig } from '../config/index.js';
 import { parseConfig } from '../config/load-config.js';
@@ -26,6 +26,7 @@ import {
   type SandboxChange,
   type SandboxSpec,
 } from './enforced-sandbox.js';
+import { AuditRecords } from '../store/audit-records.js';
 import type { ChangeRecord } from '../store/sandbox-changes.js';
 
 export interface EngineOptions {
@@ -174,22 +175,13 @@ export class Engine {
   #resources: EngineResources;
   #sandboxes = new Map<string, EngineSandbox>();
   #closed = false;
-  /** the audit thread has opened the log and recovered what crashed runs left in flight */
-  #recovered: Promise<void>;
 
-  /** the gc of stale set elements that `open` started, waited for by `close` */
-  #elements: Promise<void>;
+  /** the gc of stale set elements, started with the first sandbox; waited for by `close` */
+  #elements: Promise<void> | undefined;
 
-  private constructor(
-    home: string,
-    recovered: Promise<void>,
-    elements: Promise<void>,
-    resources: EngineResources,
-  ) {
+  private constructor(home: string, resources: EngineResources) {
     this.home = home;
     this.config = resources.loaded;
-    this.#recovered = recovered;
-    this.#elements = elements;
     this.#resources = resources;
   }
 
@@ -204,32 +196,23 @@ export class Engine {
       catalogue.services.flatMap((s) => (s.caFile ? s.hosts.map((h) => [h, readCaFiles([s.caFile!])]) : [])),
     );
     const state: State = openState(options.home, config.audit.synchronous);
-    let audit: AuditService | undefined;
     try {
-      // the writer runs on its own thread: a commit's fsync never stalls the proxies
-      audit = startAuditThread({
-        home: state.home,
-        synchronous: config.audit.synchronous,
-        maxBytes: config.audit.maxBytes,
-      });
       await collectSandboxGarbage(state);
+      // after gc has ended crashed sandboxes: their in-flight rows become `unknown` now, while
+      // live sandboxes of other airlock processes keep theirs; on this thread's connection,
+      // before any row of this engine's sandboxes exists
+      new AuditRecords(state.db).recoverUnfinished();
     } catch (error) {
-      await audit?.close().catch(() => undefined);
       state.close();
       throw error;
     }
-    // after gc has ended crashed sandboxes: their in-flight rows become `unknown` now, while
-    // live sandboxes of other airlock processes keep theirs. Not waited for here: the thread
-    // starts (~100 ms) while the first sandbox is built, and it handles its messages in order,
-    // so this comes before any row of this engine's sandboxes.
-    const recovered = audit.recoverUnfinished().then(() => undefined);
-    recovered.catch(() => undefined); // reported by create()
-    // stale set elements need an `nft` listing (~40 ms): it runs while the first sandbox is built
-    const elements = removeStaleElements().then(
-      () => undefined,
-      () => undefined, // what is left is removed by the next gc
-    );
-    return new Engine(state.home, recovered, elements, {
+    // the writer runs on its own thread: a commit's fsync never stalls the proxies
+    const audit = startAuditThread({
+      home: state.home,
+      synchronous: config.audit.synchronous,
+      maxBytes: config.audit.maxBytes,
+    });
+    return new Engine(state.home, {
       loaded,
       state,
       audit,
@@ -247,18 +230,16 @@ export class Engine {
     if (name !== undefined && [...this.#sandboxes.values()].some((s) => s.name === name)) {
       throw new AirlockError('AIRLOCK_ERR_NAME_TAKEN', `a live sandbox is already named "${name}"`);
     }
-    // built while the audit thread starts; no guest runs unless both succeeded
-    const [built, recovered] = await Promise.allSettled([
-      createEnforcedSandbox(this.#resources, spec),
-      this.#recovered,
-    ]);
-    if (recovered.status === 'rejected') {
-      if (built.status === 'fulfilled') await built.value.close(null).catch(() => undefined);
-      throw recovered.reason;
-    }
-    if (built.status === 'rejected') throw built.reason;
-    const enforced = built.value;
+    const enforced = await createEnforcedSandbox(this.#resources, spec);
     const audit = this.#resources.audit;
+    // From the first sandbox on, while its guest starts rather than while it was built (they
+    // would compete for a small machine's CPU): the audit thread's boot (~100 ms of CPU), and
+    // removing stale set elements, which needs an `nft` listing.
+    audit.start();
+    this.#elements ??= removeStaleElements().then(
+      () => undefined,
+      () => undefined, // what is left is removed by the next gc
+    );
     const sandbox = new EngineSandbox(
       enforced,
       () => this.#sandboxes.delete(enforced.sandbox.id),

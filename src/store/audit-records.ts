@@ -123,6 +123,9 @@ export function filterParams(filter: RequestFilter): FilterParams {
   };
 }
 
+/** The reason of a row whose airlock process ended before its response did. */
+const UNFINISHED_REASON = 'no outcome recorded: airlock stopped before the response ended';
+
 const FILTER = `
   started_at >= @since AND started_at < @until
   AND (@sandbox IS NULL OR sandbox = @sandbox OR sandbox IN (SELECT id FROM sandboxes WHERE name = @sandbox))
@@ -228,8 +231,8 @@ export class AuditRecords {
   }
 
   /** Marks in-flight rows of sandboxes no live process serves as `unknown`; returns how many. */
-  recoverUnfinished(endedAt: string, reason: string): number {
-    return this.#recover.run({ endedAt, reason }).changes;
+  recoverUnfinished(endedAt = new Date().toISOString()): number {
+    return this.#recover.run({ endedAt, reason: UNFINISHED_REASON }).changes;
   }
 
   /** The most recent rows the filter selects, oldest first. */
