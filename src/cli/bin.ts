@@ -2,8 +2,10 @@
 // The `airlock` executable: runs main and sets the exit status (main never calls process.exit).
 import { main } from './main.js';
 
-process.exitCode = await main(process.argv.slice(2), {
+void main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
+}).then((status) => {
+  process.exitCode = status;
 });
