@@ -28,7 +28,7 @@ export interface AuditService extends AuditSink {
   readonly opened: Promise<{ synchronous: number }>;
 }
 
-const closedUnstarted = new AirlockError('AIRLOCK_ERR_AUDIT_WRITE', 'the audit thread stopped: closed');
+const closedUnused = new AirlockError('AIRLOCK_ERR_AUDIT_WRITE', 'the audit thread stopped: closed');
 
 const toError = (e: WireError) => new AirlockError(e.code, e.message, e.hint ? { hint: e.hint } : {});
 
@@ -79,13 +79,16 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
   let worker: Worker | undefined;
   let sent = false;
   let stopped = false; // closed before anything was sent: nothing is written any more
-  const thread = (): Worker => (worker ??= listen(startWorker(config)));
+  const thread = () => {
+    if (!stopped) worker ??= listen(startWorker(config));
+  };
   const flushOutbox = () => {
     const batch = outbox;
     outbox = [];
     if (batch.length === 0 || dead !== undefined) return;
     sent = true;
-    thread().postMessage(batch);
+    thread();
+    worker!.postMessage(batch);
   };
   // one message per turn of the event loop: the requests read in one poll phase travel together
   const post = (message: ToWorker) => {
@@ -97,7 +100,7 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
   const ask = (t: 'intent' | 'flush' | 'close' | 'change', extra: object = {}) =>
     new Promise<number>((resolve, reject) => {
       if (dead) return reject(dead);
-      if (stopped) return reject(closedUnstarted);
+      if (stopped) return reject(closedUnused);
       const n = ++seq;
       pending.set(n, { resolve, reject });
       post({ t, seq: n, ...extra } as ToWorker);
@@ -133,7 +136,7 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
   }
 
   return {
-    start: () => void thread(),
+    start: thread,
     get opened() {
       thread();
       return opened;
