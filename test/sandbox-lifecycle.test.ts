@@ -175,7 +175,11 @@ test(
 test('an engine builds and removes a sandbox in six system commands', { skip: needsRoot }, async (t) => {
   const engine = await Engine.open({ home: tempHome(t) });
   t.after(() => engine.close());
-  const before = commandsStarted();
+  // the engine's first sandbox also starts its one listing of stale set elements (`nft -j`)
+  let before = commandsStarted();
+  await (await engine.create()).close();
+  assert.ok(commandsStarted() - before >= 7, 'the first sandbox: its six, and the listing');
+  before = commandsStarted();
   const sandbox = await engine.create();
   const built = commandsStarted() - before;
   await sandbox.close();

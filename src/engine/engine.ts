@@ -56,6 +56,7 @@ export class EngineSandbox {
   #onClose: () => void;
   #closing: Promise<void> | undefined;
   #record: (change: ChangeRecord) => Promise<void>;
+  #gc: Promise<void>;
   /** live changes, one at a time */
   #changes: Promise<unknown> = Promise.resolve();
 
@@ -63,10 +64,12 @@ export class EngineSandbox {
     enforced: EnforcedSandbox,
     onClose: () => void,
     record: (change: ChangeRecord) => Promise<void>,
+    gc: Promise<void>,
   ) {
     this.#enforced = enforced;
     this.#onClose = onClose;
     this.#record = record;
+    this.#gc = gc;
   }
 
   /**
@@ -154,7 +157,9 @@ export class EngineSandbox {
 
   /** Kills what runs inside, stops its proxy, removes everything it had. Idempotent. */
   close(exitStatus: number | null = null): Promise<void> {
-    this.#closing ??= this.#enforced.close(exitStatus).finally(this.#onClose);
+    // after the engine's gc of stale set elements: a listing taken before this teardown and
+    // the links read after it would take this sandbox's element for a stale one
+    this.#closing ??= this.#gc.then(() => this.#enforced.close(exitStatus)).finally(this.#onClose);
     return this.#closing;
   }
 
@@ -244,6 +249,7 @@ export class Engine {
       enforced,
       () => this.#sandboxes.delete(enforced.sandbox.id),
       (change) => audit.recordChange(change),
+      this.#elements,
     );
     this.#sandboxes.set(sandbox.id, sandbox);
     return sandbox;
