@@ -58,6 +58,23 @@ test(
 );
 
 test(
+  'close kills a process that entered the namespace outside the cgroup, and leaves nothing',
+  { skip: needsRoot },
+  async (t) => {
+    const sb = await Sandbox.create({ home: tempHome(t) });
+    // not the guest's: `ip netns exec` from the host, so no cgroup holds it
+    const stray = spawn('ip', ['netns', 'exec', sb.netns, 'sleep', '30'], { stdio: 'ignore' });
+    t.after(() => stray.kill('SIGKILL'));
+    const ended = new Promise<NodeJS.Signals | null>((resolve) => stray.once('exit', (_c, s) => resolve(s)));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // it has entered the namespace
+    assert.equal(stray.exitCode, null, 'control: it runs');
+    await sb.close();
+    assert.equal(await ended, 'SIGKILL');
+    assert.deepEqual(await leftovers(), nothingLeft);
+  },
+);
+
+test(
   'exit statuses: 127 when not found, 128+n on a signal, working directory and env',
   { skip: needsRoot },
   async (t) => {

@@ -94,14 +94,18 @@ async function configureGuestLinks(r: SandboxRecord): Promise<void> {
   }
 }
 
-/** Kills every process still inside a namespace (a guest outliving a crashed airlock), found through /proc. */
-function killNetnsProcesses(netns: string): void {
-  let inode: number;
+/** The inode of a named namespace, which its processes' /proc/PID/ns/net name; null when it has no name. */
+function netnsInode(netns: string): number | null {
   try {
-    inode = statSync(join(NETNS_RUN_DIR, netns)).ino;
+    return statSync(join(NETNS_RUN_DIR, netns)).ino;
   } catch {
-    return; // no namespace, no process in it
+    return null;
   }
+}
+
+/** Kills every process still inside a namespace (a guest outliving a crashed airlock), found through /proc. */
+function killNetnsProcesses(inode: number | null): void {
+  if (inode === null) return; // no namespace, no process in it
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       if (readlinkSync(`/proc/${pid}/ns/net`) === `net:[${inode}]`) process.kill(Number(pid), 'SIGKILL');
@@ -115,9 +119,11 @@ type TeardownTarget = Pick<SandboxRecord, 'id' | 'netns' | 'hostIf' | 'gateway' 
 
 /**
  * Removes everything a sandbox may have created: its set element (in a process of its own,
- * meanwhile), its processes (the whole cgroup, then anything left in the namespace), then at
- * once the namespace with its link, the /etc/netns folder and the cgroup. Each step is
- * idempotent ("not found" = done) and runs even when an earlier one failed.
+ * meanwhile), its processes (the whole cgroup), then at once the namespace with its link, the
+ * /etc/netns folder and the cgroup. Anything left in the namespace outside the cgroup is
+ * killed while `ip` deletes the namespace's name: the kernel takes the namespace, and the link
+ * with it, once its last process has gone. Each step is idempotent ("not found" = done) and
+ * runs even when an earlier one failed.
  */
 export async function teardownSandbox(r: TeardownTarget, cgroup: SandboxCgroup = openCgroup(r.id)) {
   const errors: unknown[] = [];
@@ -131,14 +137,14 @@ export async function teardownSandbox(r: TeardownTarget, cgroup: SandboxCgroup =
   // the element goes in its own process while the rest is removed
   const element = step(() => disallowSandbox(r));
   await step(() => cgroup.kill());
-  await step(() => killNetnsProcesses(r.netns));
-  // no process is left: the rest goes at once (the cgroup while the kernel takes the link)
-  await Promise.all([
+  const inode = netnsInode(r.netns); // read before the name goes
+  // the rest goes at once (the cgroup while the kernel takes the link)
+  const removed = [
     step(() => removeLinkAndNetns(r.hostIf, r.netns)),
     step(() => rmSync(join(NETNS_ETC, r.netns), { recursive: true, force: true })),
-    step(() => cgroup.remove()),
-    element,
-  ]);
+  ];
+  await step(() => killNetnsProcesses(inode));
+  await Promise.all([...removed, step(() => cgroup.remove()), element]);
   if (errors.length > 0) {
     throw new AirlockError(
       'AIRLOCK_ERR_NET_SETUP',
