@@ -28,8 +28,6 @@ export interface AuditService extends AuditSink {
   readonly opened: Promise<{ synchronous: number }>;
 }
 
-const closedUnused = new AirlockError('AIRLOCK_ERR_AUDIT_WRITE', 'the audit thread stopped: closed');
-
 const toError = (e: WireError) => new AirlockError(e.code, e.message, e.hint ? { hint: e.hint } : {});
 
 /**
@@ -78,9 +76,8 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
 
   let worker: Worker | undefined;
   let sent = false;
-  let stopped = false; // closed before anything was sent: nothing is written any more
   const thread = () => {
-    if (!stopped) worker ??= listen(startWorker(config));
+    if (dead === undefined) worker ??= listen(startWorker(config));
   };
   const flushOutbox = () => {
     const batch = outbox;
@@ -92,7 +89,7 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
   };
   // one message per turn of the event loop: the requests read in one poll phase travel together
   const post = (message: ToWorker) => {
-    if (stopped) return;
+    if (dead) return;
     if (outbox.length === 0) setImmediate(flushOutbox);
     outbox.push(message);
   };
@@ -100,7 +97,6 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
   const ask = (t: 'intent' | 'flush' | 'close' | 'change', extra: object = {}) =>
     new Promise<number>((resolve, reject) => {
       if (dead) return reject(dead);
-      if (stopped) return reject(closedUnused);
       const n = ++seq;
       pending.set(n, { resolve, reject });
       post({ t, seq: n, ...extra } as ToWorker);
@@ -167,8 +163,8 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
     },
     close() {
       if (!sent && outbox.length === 0) {
-        // nothing to commit: a thread still booting is stopped, not waited for
-        stopped = true;
+        // nothing to commit: a thread still booting is stopped, not waited for, and none starts later
+        dead ??= new AirlockError('AIRLOCK_ERR_AUDIT_WRITE', 'the audit thread stopped: closed');
         closing ??= worker ? worker.terminate().then(() => undefined) : Promise.resolve();
       }
       closing ??= ask('close').then(

@@ -269,8 +269,7 @@ export async function createEnforcedSandbox(
     });
     let { services, credentials } = grant(catalogue, policy, secrets, {});
     // a named sandbox carries on with what the last sandbox of that name used (rows settled so
-    // far are committed first); a new id has nothing to carry on, so nothing to wait for (the
-    // audit thread may still be starting: its recovery is waited for beside this build)
+    // far are committed first); a new id has nothing to carry on, so nothing to wait for
     const owner = sandbox.record.name ?? sandbox.id;
     if (sandbox.record.name !== null) await audit.flush();
     const budget = createBudgetLedger({
