@@ -263,7 +263,7 @@ async function startupFigures(engine: Engine): Promise<NonNullable<BenchResults[
   log('start-up figures…');
   const runHome = mkdtempSync(join(tmpdir(), 'airlock-bench-run-'));
   cleanups.push(() => rmSync(runHome, { recursive: true, force: true }));
-  const created = await createTeardown(engine, 11, (await shippedEngine()).commandsStarted);
+  const created = await createTeardown(engine, 11);
   return {
     ...helpWallMs(bin, 11),
     runTrueMs: runTrueWallMs(bin, 5, runHome, opts.pool),

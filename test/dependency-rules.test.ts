@@ -31,6 +31,7 @@ const LAYER: Record<string, number> = {
 const PACKAGE_OWNERS: Record<string, string[]> = {
   'better-sqlite3': ['store'],
   'node:child_process': ['net', 'sandbox'],
+  koffi: ['net'],
 };
 
 function sourceFiles(dir: string): string[] {

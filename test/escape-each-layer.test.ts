@@ -11,13 +11,13 @@ import { needsRoot, testSandbox } from './helpers/sandbox-bench.js';
 
 /** Privileged tampering inside the guest's namespace: its own ruleset gone, a default route added. */
 async function withoutGuestRuleset(sb: Sandbox): Promise<void> {
-  await nftApply('delete table inet airlock_guest\n', sb.netns);
+  nftApply('delete table inet airlock_guest\n', sb.netns);
   await ip(['-n', sb.netns, 'route', 'add', 'default', 'via', sb.gateway]);
 }
 
 /** The host table alone must let through exactly one thing: TCP to the sandbox's own gateway proxy port. */
 async function hostTableAlone(t: TestContext, sb: Sandbox) {
-  const witnessed = await witnessHostTable(t, sb.hostInterface);
+  const witnessed = witnessHostTable(t, sb.hostInterface);
   await withoutGuestRuleset(sb);
   return attackEveryPort(t, sb, witnessed);
 }
@@ -38,9 +38,9 @@ test(
   { skip: needsRoot },
   async (t) => {
     const sb = await testSandbox(t);
-    const witnessed = await witnessHostTable(t, sb.hostInterface);
+    const witnessed = witnessHostTable(t, sb.hostInterface);
     // the host table's sandbox chain bypassed for this interface only; a route out added
-    const added = await nftQuery([
+    const added = nftQuery([
       '-e',
       '-a',
       'insert',
@@ -67,7 +67,7 @@ test('mutation check: a host ruleset with one extra open port is caught', { skip
   const mutant = real.replace(catchAll, `\t\ttcp dport 18999 accept\n${catchAll}`);
   const sb = await testSandbox(t);
   // the mutant replaces the real chains for this test only (loading the real file restores them)
-  await nftApply(mutant);
+  nftApply(mutant);
   t.after(() => nftApply(real));
   const seen = await hostTableAlone(t, sb);
   assert.ok(

@@ -35,7 +35,7 @@ test(
     // b's guest address: refused too (nothing is forwarded between sandboxes)
     const [toGuestB] = await probe(t, a, [{ tcp: b.guestAddress, port: 22 }]);
     assert.equal(toGuestB!.ok, false);
-    const hits = await inet.hits();
+    const hits = inet.hits();
     assert.equal(hits.listener + hits.packets, 0);
   },
 );

@@ -15,7 +15,7 @@ test('a spoofed source address cannot reach the proxy port', { skip: needsRoot }
   // the guest's own ruleset out of the way so only the host table stands between.
   const spoofed = '10.209.255.250';
   await ip(['-n', sb.netns, 'addr', 'add', `${spoofed}/32`, 'dev', 'eth0']);
-  await nftApply('delete table inet airlock_guest\n', sb.netns);
+  nftApply('delete table inet airlock_guest\n', sb.netns);
   const script = `const s=require('net').connect({host:'${sb.gateway}',port:${sb.proxyPort},localAddress:'${spoofed}',timeout:1500});
     s.on('connect',()=>{console.log('CONNECTED');process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)});
     s.on('timeout',()=>{console.log('TIMEOUT');process.exit(0)});`;
@@ -35,7 +35,7 @@ test(
     await hostListener(t, sb.gateway, 9091);
     await hostListener(t, inet.hostV4, 9091);
     // privileged tampering inside the guest namespace
-    await nftApply('delete table inet airlock_guest\n', sb.netns);
+    nftApply('delete table inet airlock_guest\n', sb.netns);
     await ip(['-n', sb.netns, 'route', 'add', 'default', 'via', sb.gateway]);
 
     const targets = [
@@ -56,7 +56,7 @@ test(
           assert.notEqual(r.error, 'ETIMEDOUT', `${JSON.stringify(target)} fast`);
       }
     }
-    const hits = await inet.hits();
+    const hits = inet.hits();
     assert.equal(hits.listener, 0, JSON.stringify(hits.detail));
     assert.equal(hits.packets, 0);
   },

@@ -93,7 +93,7 @@ test(
       tunnel.socket.destroy();
       assert.equal(tunnel.status, 200, `CONNECT ${allowed}:443: ${tunnel.head}`);
     }
-    const { listener, detail } = await internet.hits();
+    const { listener, detail } = internet.hits();
     assert.equal(listener, 2, `the fake internet saw both tunnels: ${JSON.stringify(detail)}`);
   },
 );

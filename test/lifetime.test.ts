@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, watch } from 'node:fs';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -87,18 +87,31 @@ test(
       ['SIGINT', 'namespace'],
       ['SIGTERM', 'link'],
     ] as const) {
-      const before = new Set([...readdirSync('/sys/class/net'), ...safeList('/run/netns')]);
+      const links = new Set(readdirSync('/sys/class/net'));
+      const namespaces = new Set(safeList('/run/netns'));
+      // inotify tells the moment this run's namespace file appears, before anything else of it
+      mkdirSync('/run/netns', { recursive: true });
+      const appeared = new Promise<void>((resolve) => {
+        const watcher = watch('/run/netns', (_event, name) => {
+          if (!name?.startsWith('airlock-') || namespaces.has(name)) return;
+          watcher.close();
+          resolve();
+        });
+      });
       const { child, done } = startCli(['run', '--no-workdir', '--', 'true'], { AIRLOCK_HOME: home });
-      // strike the moment the first kernel resource of this run exists
-      for (;;) {
-        const made =
-          when === 'namespace'
-            ? safeList('/run/netns').some((n) => n.startsWith('airlock-') && !before.has(n))
-            : readdirSync('/sys/class/net').some((n) => n.startsWith('al-') && !before.has(n));
-        if (made) break;
-        await sleep(2);
+      // the whole build takes ~10 ms: hold airlock where it is, and strike there
+      await appeared;
+      child.kill('SIGSTOP');
+      if (when === 'link') {
+        child.kill('SIGCONT');
+        const deadline = Date.now() + 5000;
+        while (!readdirSync('/sys/class/net').some((n) => n.startsWith('al-') && !links.has(n))) {
+          if (Date.now() > deadline) break; // the assertions below say what happened
+        }
+        child.kill('SIGSTOP');
       }
       child.kill(signal);
+      child.kill('SIGCONT');
       const r = await done;
       assert.match(r.stderr, new RegExp(`interrupted by ${signal}; nothing was left behind`), r.stderr);
       assert.equal(r.status, signal === 'SIGTERM' ? 143 : 130);

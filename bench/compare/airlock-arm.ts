@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as ConfigModule from '../../src/config/load-config.js';
 import type * as EngineModule from '../../src/engine/engine.js';
-import type * as RunModule from '../../src/net/run.js';
 import type { Engine, EngineSandbox } from '../../src/engine/engine.js';
 import type { UpstreamTarget } from './native-servers.js';
 import { parseWrk, WRK_SCRIPT, wrkArgs, type WrkOptions, type WrkRun } from './wrk.js';
@@ -48,18 +47,15 @@ export interface AirlockArm {
 
 /** The engine as it ships, compiled into dist/ (bench/compare/tools.ts's buildDist). */
 export async function shippedEngine(): Promise<
-  Pick<typeof EngineModule, 'Engine'> &
-    Pick<typeof ConfigModule, 'parseConfig'> &
-    Pick<typeof RunModule, 'commandsStarted'>
+  Pick<typeof EngineModule, 'Engine'> & Pick<typeof ConfigModule, 'parseConfig'>
 > {
   const dist = (file: string) => new URL(`../../dist/${file}`, import.meta.url).href;
   try {
-    const [{ Engine }, { parseConfig }, { commandsStarted }] = await Promise.all([
+    const [{ Engine }, { parseConfig }] = await Promise.all([
       import(dist('engine/engine.js')) as Promise<typeof EngineModule>,
       import(dist('config/load-config.js')) as Promise<typeof ConfigModule>,
-      import(dist('net/run.js')) as Promise<typeof RunModule>,
     ]);
-    return { Engine, parseConfig, commandsStarted };
+    return { Engine, parseConfig };
   } catch (cause) {
     throw new Error('the bench runs the engine from dist/: run `npm run build` first', { cause });
   }

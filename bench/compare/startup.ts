@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../../src/engine/engine.js';
+import { countSpawns } from '../../test/helpers/spawn-counter.js';
 import { median } from './report.js';
 
 /**
@@ -61,25 +62,24 @@ export function runTrueWallMs(bin: string, n: number, home: string, pool: string
 
 /**
  * `engine.create()` then `close()` of a sandbox with no credential, `n` times: the median in
- * ms, and the processes each spawned, as counted by `commandsStarted` of the engine's own copy
- * of net/run (dist/'s for a shipped engine: src/'s counter would stay at 0).
+ * ms, and the most processes one of them started (counted at Node's ChildProcess, whichever
+ * route started them).
  */
-export async function createTeardown(
-  engine: Engine,
-  n: number,
-  commandsStarted: () => number,
-): Promise<{ ms: number; processes: number }> {
+export async function createTeardown(engine: Engine, n: number): Promise<{ ms: number; processes: number }> {
   const times: number[] = [];
   const processes: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const c0 = commandsStarted();
-    const t0 = performance.now();
-    const sandbox = await engine.create();
-    await sandbox.close();
-    times.push(performance.now() - t0);
-    processes.push(commandsStarted() - c0);
+  const spawns = countSpawns();
+  try {
+    for (let i = 0; i < n; i++) {
+      const c0 = spawns.count();
+      const t0 = performance.now();
+      const sandbox = await engine.create();
+      await sandbox.close();
+      times.push(performance.now() - t0);
+      processes.push(spawns.count() - c0);
+    }
+  } finally {
+    spawns.stop();
   }
-  const most = Math.max(...processes);
-  if (most === 0) throw new Error("counted no process per sandbox: the counter is not the engine's");
-  return { ms: Number(median(times).toFixed(1)), processes: most };
+  return { ms: Number(median(times).toFixed(1)), processes: Math.max(...processes) };
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openAuditQuery } from '../audit/query.js';
+import { nftQuery } from '../net/nft.js';
 import { findProgram, runCommand, type CommandResult } from '../net/run.js';
 import { installCommand, REQUIRED_TOOLS, type Tool } from '../sandbox/required-tools.js';
 import { airlockHome } from '../config/env-vars.js';
@@ -74,6 +75,20 @@ function check(name: string, ok: boolean, detail: string, fix: string): Check {
   return ok ? { name, ok, detail } : { name, ok, detail, fix };
 }
 
+/** Sandboxes are built through libnftables in airlock's own process (koffi's FFI), not through `nft`. */
+function libnftablesCheck(): Check {
+  let detail: string;
+  try {
+    if (nftQuery(['list', 'tables']) !== null) {
+      return check('libnftables', true, 'loaded in-process; the kernel accepts its commands', '');
+    }
+    detail = 'the kernel refused `list tables`';
+  } catch (error) {
+    detail = String((error as Error).message);
+  }
+  return check('libnftables', false, detail, installCommand(['nft']));
+}
+
 export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
   const caps = effectiveCaps();
   const hasCaps = ((caps >> CAP_NET_ADMIN) & 1n) === 1n && ((caps >> CAP_SYS_ADMIN) & 1n) === 1n;
@@ -108,6 +123,7 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
         nft.ok ? 'kernel accepts nftables commands' : nft.stderr,
         nftFix(nftPath, nft),
       ),
+      libnftablesCheck(),
     );
     let cgroups: string;
     try {
@@ -198,10 +214,9 @@ export const doctorCommand: Command = {
     if (flags.json) {
       io.stdout.write(`${JSON.stringify({ ok, checks })}\n`);
     } else {
+      const width = Math.max(...checks.map((c) => c.name.length));
       for (const c of checks) {
-        io.stdout.write(
-          `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(flags.selftest ? 22 : 10)} ${c.detail}\n`,
-        );
+        io.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(width)} ${c.detail}\n`);
         if (c.fix) io.stdout.write(`      fix: ${c.fix}\n`);
       }
       io.stdout.write(ok ? 'airlock can run sandboxes here\n' : 'airlock cannot run sandboxes here yet\n');

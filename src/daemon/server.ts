@@ -117,7 +117,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     } satisfies ErrorBody);
   });
 
-  const info = async (s: EngineSandbox): Promise<SandboxInfo> => ({
+  const info = (s: EngineSandbox): SandboxInfo => ({
     id: s.id,
     name: s.name,
     createdAt: s.sandbox.record.createdAt,
@@ -127,7 +127,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     proxyUrl: s.proxyUrl,
     running: s.running,
     ...activity.totals(s.id),
-    packetsBlocked: await guestBlockedPackets(s.sandbox.netns),
+    packetsBlocked: guestBlockedPackets(s.sandbox.netns),
     budgets: s.budgets(),
     spend: s.spend(),
   });
@@ -145,16 +145,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     return reply.code(201).send(created);
   });
 
-  app.get('/v1/sandboxes', async () => {
-    // each row reads its guest's counters with one nft process: a few at a time
-    const all = engine.list();
-    const sandboxes: SandboxInfo[] = [];
-    for (let i = 0; i < all.length; i += 16)
-      sandboxes.push(...(await Promise.all(all.slice(i, i + 16).map(info))));
-    return { sandboxes };
-  });
+  app.get('/v1/sandboxes', () => ({ sandboxes: engine.list().map(info) }));
 
-  app.get<{ Params: { ref: string } }>('/v1/sandboxes/:ref', async (request) =>
+  app.get<{ Params: { ref: string } }>('/v1/sandboxes/:ref', (request) =>
     info(engine.get(request.params.ref)),
   );
 

@@ -37,19 +37,8 @@ export async function ipBatch(
 }
 
 /** Runs a program inside a network namespace (`ip netns exec NS PROGRAM ARGS…`). */
-export function inNetns(netns: string, program: string, args: readonly string[], input?: string) {
+export function execInNetns(netns: string, program: string, args: readonly string[], input?: string) {
   return runCommand('ip', ['netns', 'exec', netns, programPath(program), ...args], input);
-}
-
-/** Where `ip netns add` keeps its namespaces (read directly: no process needed). */
-export const NETNS_RUN_DIR = '/run/netns';
-
-export function listNetns(): string[] {
-  try {
-    return readdirSync(NETNS_RUN_DIR);
-  } catch {
-    return []; // no namespace was ever made
-  }
 }
 
 /** One host interface: its name, alias (ifalias, '' when none) and addresses. */
@@ -125,14 +114,6 @@ export async function listIpv6Addresses(): Promise<string[]> {
   return (await listInterfaces()).flatMap((i) => i.ipv6);
 }
 
-/** Idempotent: a namespace that is already gone counts as removed. */
-export async function deleteNetns(netns: string): Promise<void> {
-  const r = await runCommand('ip', ['netns', 'delete', netns]);
-  if (!r.ok && !/No such file|not found|Invalid netns/i.test(r.stderr)) {
-    throw new AirlockError('AIRLOCK_ERR_NET_SETUP', `ip netns delete ${netns} failed: ${r.stderr}`);
-  }
-}
-
 /** Idempotent: a link that is already gone counts as removed. */
 export async function deleteLink(name: string): Promise<void> {
   const r = await runCommand('ip', ['link', 'delete', name]);
@@ -157,7 +138,7 @@ export function setHostSysctls(settings: Record<string, string>): void {
 /** Sets sysctls inside a network namespace, all in one `sysctl` process. */
 export async function setNetnsSysctls(netns: string, settings: Record<string, string>): Promise<void> {
   const assignments = Object.entries(settings).map(([key, value]) => `${key}=${value}`);
-  const r = await inNetns(netns, 'sysctl', ['-qw', ...assignments]);
+  const r = await execInNetns(netns, 'sysctl', ['-qw', ...assignments]);
   if (!r.ok) {
     throw new AirlockError(
       'AIRLOCK_ERR_NET_SETUP',

@@ -36,13 +36,6 @@ function isExecutable(path: string): boolean {
 }
 
 const resolved = new Map<string, string>();
-let started = 0;
-
-/** How many system commands this process has started so far (benchmarks and tests count them). */
-export function commandsStarted(): number {
-  return started;
-}
-
 /** The absolute path of a program airlock runs, looked up once per process. */
 export function programPath(program: string): string {
   let path = resolved.get(program);
@@ -59,7 +52,6 @@ export function programPath(program: string): string {
  * throws for a non-zero exit: callers decide what a failure means.
  */
 export function runCommand(program: string, args: readonly string[], input?: string): Promise<CommandResult> {
-  started++;
   return new Promise((resolve) => {
     const child = spawn(programPath(program), args, {
       env: COMMAND_ENV,

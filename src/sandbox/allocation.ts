@@ -1,6 +1,7 @@
 import { AirlockError } from '../errors.js';
 import type { AddressPool } from '../net/address-pool.js';
-import { hostLinks, listNetns, localIpv4Addresses } from '../net/ip.js';
+import { hostLinks, localIpv4Addresses } from '../net/ip.js';
+import { listNetns } from '../net/netns.js';
 import { withHostLock } from '../store/host-lock.js';
 import type { NewSandbox, SandboxRecord } from '../store/sandbox-records.js';
 import { newSandboxId, sandboxNames } from './names.js';
@@ -44,7 +45,7 @@ export async function allocateSandbox(
       );
     }
     try {
-      await createHostLink(record, state.home);
+      createHostLink(record, state.home);
     } catch (error) {
       await teardownSandbox(record).catch(() => undefined);
       state.sandboxes.end(record.id, null);

@@ -26,24 +26,24 @@ function hostRuleset(): string {
 
 /**
  * Loads the host ruleset and adds the sandbox's element in one atomic transaction; fails
- * closed unless the kernel's echo of what it committed (same nft process) holds every rule
+ * closed unless the kernel's echo of what it committed (same call) holds every rule
  * and the element.
  */
-export async function allowSandbox(e: FirewallEntry): Promise<void> {
+export function allowSandbox(e: FirewallEntry): void {
   checkHostEcho(
-    await nftApply(`${hostRuleset()}\nadd element inet airlock allowed ${element(e)}\n`, undefined, true),
+    nftApply(`${hostRuleset()}\nadd element inet airlock allowed ${element(e)}\n`, undefined, true),
     e,
   );
 }
 
 /** Idempotent: an element that is already gone counts as removed. */
-export async function disallowSandbox(e: FirewallEntry): Promise<void> {
-  await nftQuery(['delete', 'element', 'inet', 'airlock', 'allowed', element(e)]);
+export function disallowSandbox(e: FirewallEntry): void {
+  nftQuery(['delete', 'element', 'inet', 'airlock', 'allowed', element(e)]);
 }
 
 /** The elements of the `allowed` set, for finding leftovers of crashed runs. */
-export async function allowedEntries(): Promise<FirewallEntry[]> {
-  const out = await nftQuery(['-j', 'list', 'set', 'inet', 'airlock', 'allowed']);
+export function allowedEntries(): FirewallEntry[] {
+  const out = nftQuery(['-j', 'list', 'set', 'inet', 'airlock', 'allowed']);
   if (out === null) return [];
   type Elem = { concat: [string, string, string, number] };
   const items = (JSON.parse(out) as { nftables: { set?: { elem?: Elem[] } }[] }).nftables;
@@ -77,11 +77,11 @@ export function checkHostEcho(echo: string, e: FirewallEntry): void {
 
 /**
  * Loads netns/guest.nft inside the sandbox's namespace; fails closed unless the kernel's echo of
- * what it committed (same nft process) holds the gateway rule and the drop policy.
+ * what it committed (same call) holds the gateway rule and the drop policy.
  */
-export async function loadGuestRuleset(netns: string, gateway: string, proxyPort: number): Promise<void> {
+export function loadGuestRuleset(netns: string, gateway: string, proxyPort: number): void {
   const body = readFileSync(join(NETNS_DIR, 'guest.nft'), 'utf8');
-  const table = await nftApply(
+  const table = nftApply(
     `define gateway = ${gateway}\ndefine proxy_port = ${proxyPort}\n${body}`,
     netns,
     true,
@@ -95,8 +95,8 @@ export async function loadGuestRuleset(netns: string, gateway: string, proxyPort
  * Packets the guest's own ruleset refused so far (the counters on its reject rules in
  * netns/guest.nft); null when the namespace or table cannot be read.
  */
-export async function guestBlockedPackets(netns: string): Promise<number | null> {
-  const out = await nftQuery(['-j', 'list', 'chain', 'inet', 'airlock_guest', 'output'], netns);
+export function guestBlockedPackets(netns: string): number | null {
+  const out = nftQuery(['-j', 'list', 'chain', 'inet', 'airlock_guest', 'output'], netns);
   if (out === null) return null;
   try {
     const { nftables } = JSON.parse(out) as {

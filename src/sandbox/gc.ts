@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { hostLinks, listNetns } from '../net/ip.js';
+import { hostLinks } from '../net/ip.js';
+import { listNetns } from '../net/netns.js';
 import { withHostLock } from '../store/host-lock.js';
 import { allowedEntries } from './firewall.js';
 import { HOST_IF_PREFIX, NETNS_PREFIX } from './names.js';
@@ -91,7 +92,7 @@ export async function collectSandboxGarbage(state: State): Promise<GcReport> {
  * always finds its link. Returns the host links of the elements removed.
  */
 export async function removeStaleElements(): Promise<string[]> {
-  const elementsNow = await allowedEntries();
+  const elementsNow = allowedEntries();
   if (elementsNow.length === 0) return [];
   const existingLinks = new Set(hostLinks().map((l) => l.name));
   const removed: string[] = [];

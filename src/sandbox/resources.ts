@@ -10,7 +10,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { AirlockError } from '../errors.js';
-import { deleteLink, deleteNetns, ipBatch, NETNS_RUN_DIR, setHostSysctls } from '../net/ip.js';
+import { deleteLink, setHostSysctls } from '../net/ip.js';
+import { addNetns, deleteNetns, inNetns, NETNS_RUN_DIR, netnsExists, withNetnsFd } from '../net/netns.js';
+import { RT_TABLE_MAIN, withRtnetlink } from '../net/rtnetlink.js';
 import type { SandboxRecord } from '../store/sandbox-records.js';
 import { openCgroup, type SandboxCgroup } from './cgroup.js';
 import { allowSandbox, disallowSandbox, loadGuestRuleset } from './firewall.js';
@@ -23,32 +25,35 @@ const GUEST_RESOLV_CONF = 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n'
 
 /**
  * The namespace and veth pair of a sandbox, made under the host-wide lock when its slot is
- * chosen (see allocation.ts), in one `ip` process: the namespace, the pair with its guest end
- * born inside as eth0, the host end tagged at once with its home's alias (so gc of another
- * AIRLOCK_HOME recognises it, and leaves its namespace alone) and given the gateway address,
- * so every later allocator sees the slot taken. The host end is up from here on, but carries
- * nothing until the guest end comes up, after its IPv6 is off and reverse-path filtering strict.
+ * chosen (see allocation.ts), in this process (netns.ts, rtnetlink.ts): the namespace, the
+ * pair with its guest end born inside as eth0, the host end tagged at once with its home's
+ * alias (so gc of another AIRLOCK_HOME recognises it, and leaves its namespace alone) and
+ * given the gateway address, so every later allocator sees the slot taken. The host end is up
+ * from here on, but carries nothing until the guest end comes up, after its IPv6 is off and
+ * reverse-path filtering strict.
  */
-export async function createHostLink(r: SandboxRecord, home: string): Promise<void> {
-  await ipBatch([
-    `netns add ${r.netns}`,
-    `link add ${r.hostIf} type veth peer name eth0 netns ${r.netns}`,
-    `link set ${r.hostIf} alias "${linkAlias(home)}"`,
-    `addr add ${r.gateway}/30 dev ${r.hostIf}`,
-    `link set ${r.hostIf} up`,
-  ]);
+export function createHostLink(r: SandboxRecord, home: string): void {
+  addNetns(r.netns);
+  withNetnsFd(r.netns, (peerNetns) =>
+    withRtnetlink((nl) => {
+      const index = nl.addVeth(r.hostIf, 'eth0', peerNetns);
+      nl.setAlias(index, r.hostIf, linkAlias(home));
+      nl.addAddress(index, r.hostIf, r.gateway, 30);
+      nl.setUp(index, r.hostIf);
+    }),
+  );
 }
 
 /** The build steps `onStep` is called after; `link` is the namespace and host link made at allocation. */
 export type BuildStep = 'link' | 'network';
 
 /**
- * Builds the rest of the kernel side of a sandbox whose namespace and host link exist, in
- * three processes at once: the guest ruleset, the host ruleset with the sandbox's element (one
- * transaction), each checked against the kernel's echo of what it committed (same process),
- * and the guest's addresses and links, with no IPv6 address and a check that it has no
- * default route. No process runs inside until this resolves, so the order among the three does
- * not matter. On any failure the caller tears down, after all three have ended.
+ * Builds the rest of the kernel side of a sandbox whose namespace and host link exist: the
+ * guest ruleset, the host ruleset with the sandbox's element (one transaction), each checked
+ * against the kernel's echo of what it committed, and the guest's addresses and links, with no
+ * IPv6 address and a check that it has no default route. No process runs inside until this
+ * resolves, so the order among the three does not matter. On any failure the caller tears
+ * down, after all three have ended.
  */
 export async function buildNetwork(
   r: SandboxRecord,
@@ -61,13 +66,9 @@ export async function buildNetwork(
   });
   mkdirSync(join(NETNS_ETC, r.netns), { recursive: true, mode: 0o755 });
   writeFileSync(join(NETNS_ETC, r.netns, 'resolv.conf'), GUEST_RESOLV_CONF, { mode: 0o644 });
-  const results = await Promise.allSettled([
-    loadGuestRuleset(r.netns, r.gateway, r.proxyPort),
-    allowSandbox(r),
-    configureGuestLinks(r),
-  ]);
-  const failed = results.find((x) => x.status === 'rejected');
-  if (failed) throw failed.reason;
+  loadGuestRuleset(r.netns, r.gateway, r.proxyPort);
+  allowSandbox(r);
+  configureGuestLinks(r);
   await onStep('network');
 }
 
@@ -75,21 +76,22 @@ export async function buildNetwork(
  * Inside the namespace: eth0 without IPv6 (no address is generated for it; the host end has
  * IPv6 off and both rulesets drop it), its address, both links up, and no default route.
  */
-async function configureGuestLinks(r: SandboxRecord): Promise<void> {
-  const routes = await ipBatch(
-    [
-      'link set eth0 addrgenmode none',
-      `addr add ${r.guest}/30 dev eth0`,
-      'link set lo up',
-      'link set eth0 up',
-      'route show default',
-    ],
-    { netns: r.netns, json: true },
+function configureGuestLinks(r: SandboxRecord): void {
+  const defaults = inNetns(r.netns, () =>
+    withRtnetlink((nl) => {
+      const eth0 = nl.linkIndex('eth0');
+      nl.setAddrGenModeNone(eth0, 'eth0');
+      nl.addAddress(eth0, 'eth0', r.guest, 30);
+      nl.setUp(nl.linkIndex('lo'), 'lo');
+      nl.setUp(eth0, 'eth0');
+      return nl.ipv4Routes().filter((route) => route.dstLen === 0);
+    }),
   );
-  if (routes.replace(/\s/g, '') !== '[]') {
+  if (defaults.length > 0) {
+    const tables = defaults.map((d) => (d.table === RT_TABLE_MAIN ? 'main' : String(d.table)));
     throw new AirlockError(
       'AIRLOCK_ERR_NFT_VERIFY',
-      `guest namespace ${r.netns} has a default route: ${routes.trim()}`,
+      `guest namespace ${r.netns} has a default route (table ${tables.join(', ')})`,
     );
   }
 }
@@ -118,11 +120,10 @@ function killNetnsProcesses(inode: number | null): void {
 type TeardownTarget = Pick<SandboxRecord, 'id' | 'netns' | 'hostIf' | 'gateway' | 'guest' | 'proxyPort'>;
 
 /**
- * Removes everything a sandbox may have created: its set element (in a process of its own,
- * meanwhile), its processes (the whole cgroup), then at once the namespace with its link, the
- * /etc/netns folder and the cgroup. Anything left in the namespace outside the cgroup is
- * killed while `ip` deletes the namespace's name: the kernel takes the namespace, and the link
- * with it, once its last process has gone. Each step is idempotent ("not found" = done) and
+ * Removes everything a sandbox may have created: its set element, its processes (the whole
+ * cgroup), then the namespace's name, the /etc/netns folder and the cgroup. Anything left in
+ * the namespace outside the cgroup is killed while the kernel dismantles the namespace, and
+ * the link with it, which it does once the namespace's last process has gone. Each step is idempotent ("not found" = done) and
  * runs even when an earlier one failed.
  */
 export async function teardownSandbox(r: TeardownTarget, cgroup: SandboxCgroup = openCgroup(r.id)) {
@@ -134,7 +135,6 @@ export async function teardownSandbox(r: TeardownTarget, cgroup: SandboxCgroup =
       errors.push(e);
     }
   };
-  // the element goes in its own process while the rest is removed
   const element = step(() => disallowSandbox(r));
   await step(() => cgroup.kill());
   const inode = netnsInode(r.netns); // read before the name goes
@@ -159,14 +159,14 @@ export const LINK_GONE_MS = 250;
 /**
  * Deletes what of the namespace and link exists ("not found" = done), and returns once the
  * host's end of the link is gone. The namespace goes first: the kernel then dismantles it, and
- * the veth pair with it, in the background (~10 ms here), while `ip link delete` waits ~25 ms
+ * the veth pair with it, in the background (~10 ms here), while deleting the link waits ~25 ms
  * for an RCU grace period. Should the namespace outlive its name (something still holds it
  * open), the link is deleted after LINK_GONE_MS all the same.
  */
 async function removeLinkAndNetns(hostIf: string, netns: string): Promise<void> {
   const link = `/sys/class/net/${hostIf}`;
-  if (existsSync(join(NETNS_RUN_DIR, netns))) {
-    await deleteNetns(netns);
+  if (netnsExists(netns)) {
+    deleteNetns(netns);
     if (await gone(link, LINK_GONE_MS)) return;
   }
   if (existsSync(link)) await deleteLink(hostIf);

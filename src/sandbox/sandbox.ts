@@ -173,11 +173,11 @@ export class Sandbox {
         createdAt: new Date().toISOString(),
       });
       await buildNetwork(record, async (step) => {
-        options.signal?.throwIfAborted();
+        await checkAborted(options.signal);
         await options.onBuildStep?.(step);
       });
       const cgroup = createCgroup(record.id, limits);
-      options.signal?.throwIfAborted();
+      await checkAborted(options.signal);
       return new Sandbox(record, state, ownsState, user, tools, cgroup, machine, options);
     } catch (error) {
       if (record !== null) {
@@ -268,4 +268,14 @@ export async function collectOutput(proc: GuestProcess, input = ''): Promise<Exe
   proc.child.stdin?.end(input);
   const status = await proc.exited;
   return { status, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
+}
+
+/**
+ * Throws the abort reason, after one turn of the event loop: the build is all synchronous
+ * calls now, and a signal (Ctrl-C) is only seen while the loop polls.
+ */
+async function checkAborted(signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  signal.throwIfAborted();
 }

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { deleteLink, deleteNetns, ip, listInterfaces, listNetns } from '../../src/net/ip.js';
+import { deleteLink, ip, listInterfaces } from '../../src/net/ip.js';
+import { deleteNetns, listNetns } from '../../src/net/netns.js';
 import { nftApply, nftQuery } from '../../src/net/nft.js';
 import { listSandboxCgroups } from '../../src/sandbox/cgroup.js';
 
@@ -24,7 +25,7 @@ export interface FakeInternet {
   tcpPorts: number[];
   udpPorts: number[];
   /** listener hits plus packets from anyone but the host end, since creation */
-  hits(): Promise<{ listener: number; packets: number; detail: unknown[] }>;
+  hits(): { listener: number; packets: number; detail: unknown[] };
   close(): Promise<void>;
 }
 
@@ -55,8 +56,8 @@ export async function createFakeInternet(
     hostV6,
     tcpPorts,
     udpPorts,
-    async hits() {
-      const counter = await nftQuery(['-j', 'list', 'counter', 'inet', 'fake_internet', 'inbound'], netns);
+    hits() {
+      const counter = nftQuery(['-j', 'list', 'counter', 'inet', 'fake_internet', 'inbound'], netns);
       const packets = counter
         ? (JSON.parse(counter) as { nftables: { counter?: { packets: number } }[] })
         : null;
@@ -68,7 +69,7 @@ export async function createFakeInternet(
     },
     async close() {
       server?.kill('SIGKILL');
-      await deleteNetns(netns);
+      deleteNetns(netns);
       await deleteLink(hostIf);
     },
   };
@@ -92,7 +93,7 @@ export async function createFakeInternet(
     }
     // Anything that reaches the fake internet from an address other than the host's end of
     // the link was forwarded or spoofed: that is an escape, and this counter sees it.
-    await nftApply(
+    nftApply(
       `table inet fake_internet {
         counter inbound { }
         chain input {
@@ -146,7 +147,7 @@ export async function leftovers(): Promise<{
   const links = (await listInterfaces())
     .map((l) => l.name)
     .filter((l) => l.startsWith('al-') || l.startsWith(FAKE_INTERNET_PREFIX));
-  const set = await nftQuery(['-j', 'list', 'set', 'inet', 'airlock', 'allowed']);
+  const set = nftQuery(['-j', 'list', 'set', 'inet', 'airlock', 'allowed']);
   const elements = set
     ? ((JSON.parse(set) as { nftables: { set?: { elem?: unknown[] } }[] }).nftables.find((i) => i.set)?.set
         ?.elem?.length ?? 0)

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { listInterfaces, listNetns } from '../../src/net/ip.js';
+import { listInterfaces } from '../../src/net/ip.js';
+import { listNetns } from '../../src/net/netns.js';
 import { listSandboxCgroups } from '../../src/sandbox/cgroup.js';
 import { allowedEntries } from '../../src/sandbox/firewall.js';
 import { collectGarbage } from '../../src/sandbox/gc.js';
@@ -50,7 +51,9 @@ export async function leftoversOf(
     recorded: ids.size,
     netns: listNetns().filter(ours(NETNS_PREFIX)),
     links: (await listInterfaces()).map((l) => l.name).filter(ours(HOST_IF_PREFIX)),
-    elements: (await allowedEntries()).map((e) => e.hostIf).filter(ours(HOST_IF_PREFIX)),
+    elements: allowedEntries()
+      .map((e) => e.hostIf)
+      .filter(ours(HOST_IF_PREFIX)),
     cgroups: listSandboxCgroups().filter((id) => ids.has(id)),
   };
 }

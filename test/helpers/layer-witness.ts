@@ -19,11 +19,11 @@ export interface Witnessed {
 const WITNESS_PREFIX = 'airlock_witness_';
 
 /** Deletes witness tables whose test process is gone (killed before its t.after ran). */
-async function removeOrphanedWitnesses(): Promise<void> {
-  const tables = (await nftQuery(['list', 'tables'])) ?? '';
+function removeOrphanedWitnesses(): void {
+  const tables = nftQuery(['list', 'tables']) ?? '';
   for (const [, name, pid] of tables.matchAll(/table inet (airlock_witness_(?:(\d+)_)?[0-9a-f]+)/g)) {
     if (pid !== undefined && existsSync(`/proc/${pid}`)) continue;
-    await nftApply(`delete table inet ${name}\n`);
+    nftApply(`delete table inet ${name}\n`);
   }
 }
 
@@ -33,11 +33,11 @@ async function removeOrphanedWitnesses(): Promise<void> {
  * airlock's table let it through. It tells an accept from a reject even where no listener
  * is behind a port (a reset from a closed port looks like a reject from outside).
  */
-export async function witnessHostTable(t: TestContext, hostIf: string): Promise<() => Promise<Witnessed>> {
-  await removeOrphanedWitnesses();
+export function witnessHostTable(t: TestContext, hostIf: string): () => Witnessed {
+  removeOrphanedWitnesses();
   // the creator's pid in the name: a run killed before its cleanup is swept by the next one
   const table = `${WITNESS_PREFIX}${process.pid}_${randomBytes(3).toString('hex')}`;
-  await nftApply(`table inet ${table} {
+  nftApply(`table inet ${table} {
   set seen_tcp { type ipv4_addr . inet_service; flags dynamic; size 1048576; }
   set seen_udp { type ipv4_addr . inet_service; flags dynamic; size 65536; }
   counter other {}
@@ -54,9 +54,9 @@ export async function witnessHostTable(t: TestContext, hostIf: string): Promise<
 }
 `);
   t.after(() => nftApply(`delete table inet ${table}\n`));
-  return async () => {
-    const elements = async (set: string) => {
-      const out = await nftQuery(['-j', 'list', 'set', 'inet', table, set]);
+  return () => {
+    const elements = (set: string) => {
+      const out = nftQuery(['-j', 'list', 'set', 'inet', table, set]);
       type Elem = { concat: [string, number] } | { elem: { val: { concat: [string, number] } } };
       const items = (JSON.parse(out ?? '{"nftables":[]}') as { nftables: { set?: { elem?: Elem[] } }[] })
         .nftables;
@@ -65,12 +65,12 @@ export async function witnessHostTable(t: TestContext, hostIf: string): Promise<
         .map(([address, port]) => `${address}:${port}`)
         .sort();
     };
-    const counter = await nftQuery(['-j', 'list', 'counter', 'inet', table, 'other']);
+    const counter = nftQuery(['-j', 'list', 'counter', 'inet', table, 'other']);
     const other =
       (
         JSON.parse(counter ?? '{"nftables":[]}') as { nftables: { counter?: { packets: number } }[] }
       ).nftables.find((i) => i.counter)?.counter?.packets ?? 0;
-    return { tcp: await elements('seen_tcp'), udp: await elements('seen_udp'), other };
+    return { tcp: elements('seen_tcp'), udp: elements('seen_udp'), other };
   };
 }
 
@@ -86,7 +86,7 @@ export async function hostTargets(): Promise<string[]> {
 export async function attackEveryPort(
   t: TestContext,
   sb: Sandbox,
-  witnessed: () => Promise<Witnessed>,
+  witnessed: () => Witnessed,
 ): Promise<Witnessed> {
   const targets = await hostTargets();
   await probe<ScanResult>(t, sb, [
