@@ -4,6 +4,7 @@ import {
   chmodSync,
   chownSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -103,6 +104,21 @@ test(
     assert.ok(!r.stdout.includes(b.id) && !r.stdout.includes(a.id), `sandbox ids visible: ${r.stdout}`);
     // control: on the host both are listed
     assert.ok(existsSync(`/run/netns/${a.netns}`) && existsSync(`/run/netns/${b.netns}`));
+  },
+);
+
+test(
+  'a guest finds its resolver on its own loopback, and airlock writes nothing under /etc for it',
+  { skip: needsRoot },
+  async (t) => {
+    const sb = await testSandbox(t);
+    const r = await sb.exec(['cat', '/etc/resolv.conf']);
+    if (lstatSync('/etc/resolv.conf').isFile()) {
+      assert.equal(r.stdout, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+    } else {
+      assert.notEqual(r.status, 0, 'a symbolic link into the empty /run leads nowhere');
+    }
+    assert.ok(!existsSync(`/etc/netns/${sb.netns}`), 'no /etc/netns folder of the sandbox');
   },
 );
 

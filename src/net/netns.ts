@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { AirlockError } from '../errors.js';
 import {
@@ -72,11 +72,15 @@ function returnHome(back: number): void {
 /**
  * `/run/netns` as `ip netns add` leaves it: a mount point with shared propagation, so a
  * namespace's bind mount made here shows in every mount namespace (a guest's `bwrap` view,
- * `ip netns exec`'s).
+ * `ip netns exec`'s). Read from /proc/self/mountinfo first: changing a mount's propagation
+ * costs ~10 ms, and once per host is enough.
  */
 let runDirShared = false;
 function shareRunDir(): void {
-  if (runDirShared) return;
+  if (runDirShared || runDirIsShared()) {
+    runDirShared = true;
+    return;
+  }
   mkdirSync(NETNS_RUN_DIR, { recursive: true, mode: 0o755 });
   try {
     mount('', NETNS_RUN_DIR, 'none', MS_SHARED | MS_REC, NETNS_RUN_DIR);
@@ -87,6 +91,16 @@ function shareRunDir(): void {
     mount('', NETNS_RUN_DIR, 'none', MS_SHARED | MS_REC, NETNS_RUN_DIR);
   }
   runDirShared = true;
+}
+
+/** Whether the mount on top at /run/netns has shared propagation (mountinfo's optional `shared:N`). */
+function runDirIsShared(): boolean {
+  let top: string[] | undefined;
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const fields = line.split(' ');
+    if (fields[4] === NETNS_RUN_DIR) top = fields.slice(6, fields.indexOf('-'));
+  }
+  return top?.some((tag) => tag.startsWith('shared:')) ?? false;
 }
 
 /**

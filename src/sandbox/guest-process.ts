@@ -3,6 +3,7 @@ import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { AirlockError } from '../errors.js';
+import { inNetns } from '../net/netns.js';
 import type { SandboxCgroup } from './cgroup.js';
 import type { GuestUser } from './guest-user.js';
 import { launcherArgv } from './guest-launcher.js';
@@ -43,22 +44,20 @@ const BLOCK_FD = 5;
 export const FIRST_FILE_FD = 6;
 
 /**
- * The argument vector: `ip netns exec` enters the sandbox's network namespace (and gives it
- * its own resolv.conf), bubblewrap builds the guest's PID, IPC and UTS namespaces and its
- * file system view, applies the system-call filter, and dies with airlock (so its PID 1, and
- * with it every guest process, dies too); setpriv drops to the guest user with no
- * capabilities and no_new_privs; the launcher reports a command it cannot find or run.
+ * bubblewrap's argument vector: bubblewrap, started inside the sandbox's network namespace
+ * (startGuest), builds the guest's PID, IPC and UTS namespaces and its file system view,
+ * applies the system-call filter, and dies with airlock (so its PID 1, and with it every guest
+ * process, dies too); setpriv drops to the guest user with no capabilities and no_new_privs;
+ * the launcher reports a command it cannot find or run.
  */
 export function guestArgv(
   tools: Record<Tool, string>,
-  netns: string,
   view: GuestViewOptions,
   user: GuestUser,
   command: readonly string[],
 ): string[] {
   return [
-    'netns', 'exec', netns,
-    tools.bwrap, '--die-with-parent', '--new-session',
+    '--die-with-parent', '--new-session',
     '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--hostname', 'airlock',
     '--seccomp', String(SECCOMP_FD), '--json-status-fd', String(STATUS_FD), '--block-fd', String(BLOCK_FD),
     ...guestViewArgs(view),
@@ -70,14 +69,16 @@ export function guestArgv(
 }
 
 /**
- * Starts the guest chain with child_process (an argument array, no shell) and holds it before
- * the command runs: bubblewrap reports its sandbox's PID 1, airlock moves bubblewrap and that
+ * Starts the guest chain with child_process (an argument array, no shell) inside the network
+ * namespace `netns` (forked while the main thread stands in it: no `ip netns exec` process),
+ * and holds it before the command runs: bubblewrap reports its sandbox's PID 1, airlock moves bubblewrap and that
  * PID 1 into the sandbox's cgroup, and only then lets it go on. `files` are the contents of
  * the view's data files, written to their descriptors. It must be spawned from the
  * main thread: the parent-death signal fires when the spawning thread ends.
  */
 export function startGuest(
   tools: Record<Tool, string>,
+  netns: string,
   argv: string[],
   env: Record<string, string>,
   stdio: StdioOptions,
@@ -86,12 +87,14 @@ export function startGuest(
   files: readonly string[] = [],
 ): GuestProcess {
   const std = typeof stdio === 'string' ? [stdio, stdio, stdio] : stdio.slice(0, 3);
-  const child = spawn(tools.ip, argv, {
-    env,
-    cwd: '/',
-    stdio: [...std, 'pipe', 'pipe', 'pipe', ...files.map(() => 'pipe')] as StdioOptions,
-    detached: true,
-  });
+  const child = inNetns(netns, () =>
+    spawn(tools.bwrap, argv, {
+      env,
+      cwd: '/',
+      stdio: [...std, 'pipe', 'pipe', 'pipe', ...files.map(() => 'pipe')] as StdioOptions,
+      detached: true,
+    }),
+  );
   // the view's data files, in the order of their descriptors from FIRST_FILE_FD
   files.forEach((content, i) =>
     (child.stdio[FIRST_FILE_FD + i] as Writable).on('error', () => undefined).end(content),

@@ -18,10 +18,22 @@ export interface GuestViewOptions {
 
 /** A file of the guest's view whose content airlock writes to bubblewrap's descriptor `fd` (e.g. the trust bundle). */
 export interface GuestFile {
-  /** absolute path in the view, under a tmpfs (e.g. /run/airlock/…) */
+  /** absolute path in the view: under a tmpfs (e.g. /run/airlock/…), or over a file the view shows (/etc/resolv.conf) */
   path: string;
   /** the descriptor bubblewrap reads the content from */
   fd: number;
+}
+
+/** A resolver on the guest's own loopback, where nothing listens: lookups fail at once. */
+export const GUEST_RESOLV_CONF = 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n';
+
+/**
+ * Where the view shows GUEST_RESOLV_CONF, over the host's file; none when the host's is not a
+ * regular file (systemd-resolved's symbolic link points into the view's empty /run, so the
+ * guest finds no resolver there either, and glibc asks its own loopback).
+ */
+export function guestResolvConfPath(): string | null {
+  return lstatSync('/etc/resolv.conf', { throwIfNoEntry: false })?.isFile() ? '/etc/resolv.conf' : null;
 }
 
 /** The top-level system folders shown read-only; merged-/usr systems have symlinks for most. */

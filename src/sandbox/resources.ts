@@ -1,13 +1,4 @@
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AirlockError } from '../errors.js';
 import { deleteLink, setHostSysctls } from '../net/ip.js';
@@ -17,11 +8,11 @@ import type { SandboxRecord } from '../store/sandbox-records.js';
 import { openCgroup, type SandboxCgroup } from './cgroup.js';
 import { allowSandbox, disallowSandbox, loadGuestRuleset } from './firewall.js';
 
-/** `ip netns exec` bind-mounts the files of /etc/netns/<name>/ over /etc inside the namespace. */
+/**
+ * Where `ip netns exec` finds a namespace's own /etc files. Airlock before stop 22 kept each
+ * sandbox's resolv.conf there; teardown and gc still remove such a folder.
+ */
 export const NETNS_ETC = '/etc/netns';
-
-/** A resolver on the guest's own loopback, where nothing listens: lookups fail at once. */
-const GUEST_RESOLV_CONF = 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n';
 
 /**
  * The namespace and veth pair of a sandbox, made under the host-wide lock when its slot is
@@ -64,8 +55,6 @@ export async function buildNetwork(
     [`net.ipv6.conf.${r.hostIf}.disable_ipv6`]: '1',
     [`net.ipv4.conf.${r.hostIf}.rp_filter`]: '1',
   });
-  mkdirSync(join(NETNS_ETC, r.netns), { recursive: true, mode: 0o755 });
-  writeFileSync(join(NETNS_ETC, r.netns, 'resolv.conf'), GUEST_RESOLV_CONF, { mode: 0o644 });
   loadGuestRuleset(r.netns, r.gateway, r.proxyPort);
   allowSandbox(r);
   configureGuestLinks(r);

@@ -15,6 +15,7 @@ import {
   type GuestProcess,
 } from './guest-process.js';
 import { resolveGuestUser, type GuestUser } from './guest-user.js';
+import { GUEST_RESOLV_CONF, guestResolvConfPath } from './guest-view.js';
 import { checkWorkdir, type Mount } from './host-paths.js';
 import { defaultLimits, type Limits } from '../config/limits.js';
 import { buildNetwork, processStartTime, teardownSandbox, type BuildStep } from './resources.js';
@@ -111,6 +112,8 @@ export class Sandbox {
     this.user = user;
     this.#env = { ...options.env };
     this.#invokingEnv = options.invokingEnv ?? process.env;
+    const resolvConf = guestResolvConfPath();
+    if (resolvConf !== null) this.#files.set(resolvConf, GUEST_RESOLV_CONF);
   }
 
   get id(): string {
@@ -216,7 +219,8 @@ export class Sandbox {
     const view = { home: user.home, workdir, mounts: this.#mounts, hidden: this.#hidden, files };
     const proc = startGuest(
       this.#tools,
-      guestArgv(this.#tools, this.netns, view, user, command),
+      this.netns,
+      guestArgv(this.#tools, view, user, command),
       env,
       options.stdio ?? 'pipe',
       this.#cgroup,
