@@ -10,32 +10,6 @@ export async function ip(args: readonly string[]): Promise<string> {
   return r.stdout;
 }
 
-/**
- * Runs many `ip` commands in one process (`ip [-n NS] [-j] -batch -`), in order, stopping at
- * the first that fails; the error names it. Not atomic: callers tear down idempotently.
- */
-export async function ipBatch(
-  commands: readonly string[],
-  options: { netns?: string; json?: boolean } = {},
-): Promise<string> {
-  const args = [
-    ...(options.netns === undefined ? [] : ['-n', options.netns]),
-    ...(options.json ? ['-j'] : []),
-    '-batch',
-    '-',
-  ];
-  const r = await runCommand('ip', args, `${commands.join('\n')}\n`);
-  if (!r.ok) {
-    const line = Number(/Command failed -:(\d+)/.exec(r.stderr)?.[1]);
-    const failed = commands[line - 1] ?? commands.join('; ');
-    throw new AirlockError(
-      'AIRLOCK_ERR_NET_SETUP',
-      `ip${options.netns === undefined ? '' : ` -n ${options.netns}`} ${failed} failed: ${r.stderr}`,
-    );
-  }
-  return r.stdout;
-}
-
 /** Runs a program inside a network namespace (`ip netns exec NS PROGRAM ARGS…`). */
 export function execInNetns(netns: string, program: string, args: readonly string[], input?: string) {
   return runCommand('ip', ['netns', 'exec', netns, programPath(program), ...args], input);
