@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readdirSync } from 'node:fs';
-import { startAuditThread } from '../src/audit/threaded-writer.js';
+import { once } from 'node:events';
+import { bootAuditThread, startAuditThread } from '../src/audit/threaded-writer.js';
 import { AuditRecords } from '../src/store/audit-records.js';
 import { isAirlockError } from '../src/errors.js';
 import { anIntent, anOutcome, openTempDb } from './helpers/audit-db.js';
@@ -91,4 +92,32 @@ test('the thread starts at its first message or start(), not before; one never s
   const running = threads();
   started.start();
   assert.ok(threads() > running, 'start() boots the thread ahead of any row');
+});
+
+test('a thread booted before its configuration is adopted: it opens the database it is then given', async (t) => {
+  const { home, db } = openTempDb(t);
+  const booted = bootAuditThread();
+  booted.worker.ref(); // it does not keep a process alive; this test waits for it
+  t.after(() => booted.worker.terminate());
+  await once(booted.worker, 'online');
+  const audit = startAuditThread({ home, synchronous: 'NORMAL', booted });
+  t.after(() => audit.close());
+  assert.equal((await audit.opened).synchronous, 1, 'its connection runs with the NORMAL it was given');
+  assert.equal(booted.worker.listenerCount('message'), 1, 'the booted thread is the one adopted');
+  const entry = await audit.intent(anIntent({ path: '/booted' }));
+  assert.equal(db.prepare('SELECT path FROM requests WHERE id = ?').pluck().get(entry.id), '/booted');
+});
+
+test('a booted thread that stopped before it was adopted refuses intents with 503; none waits forever', async (t) => {
+  const { home } = openTempDb(t);
+  const booted = bootAuditThread();
+  booted.worker.ref();
+  await booted.worker.terminate();
+  assert.match(booted.ended ?? '', /exit/);
+  const audit = startAuditThread({ home, synchronous: 'FULL', booted });
+  await assert.rejects(
+    audit.intent(anIntent()),
+    (e: unknown) => isAirlockError(e) && e.status === 503 && /exit/.test(e.message),
+  );
+  await audit.close();
 });

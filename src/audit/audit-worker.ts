@@ -13,7 +13,6 @@ import { createAuditWriter } from './writer.js';
 import type { ToMain, ToWorker, WorkerConfig } from './worker-protocol.js';
 
 const port = parentPort!;
-const config = workerData as WorkerConfig;
 let outbox: ToMain[] = [];
 let scheduled = false;
 
@@ -39,67 +38,74 @@ const errorOf = (e: unknown) =>
     ? { code: e.code, message: e.message, hint: e.hint }
     : { code: 'AIRLOCK_ERR_AUDIT_WRITE' as const, message: String(e) };
 
-const db = openDatabase({
-  home: config.home,
-  synchronous: config.synchronous,
-  busyTimeoutMs: config.busyTimeoutMs,
-});
-const writer = createAuditWriter({
-  db,
-  maxBytes: config.maxBytes,
-  onError: (e) => send({ t: 'error', error: errorOf(e) }),
-  onPrune: (rows, upTo) => send({ t: 'prune', rows, upTo }),
-});
-const budgets = new BudgetRecords(db);
-const changes = new SandboxChanges(db);
-const entries = new Map<number, AuditEntry>();
-send({ t: 'opened', synchronous: db.pragma('synchronous', { simple: true }) as number });
+/** Opens the database and serves the main thread's batches. */
+function serve(config: WorkerConfig): void {
+  const db = openDatabase({
+    home: config.home,
+    synchronous: config.synchronous,
+    busyTimeoutMs: config.busyTimeoutMs,
+  });
+  const writer = createAuditWriter({
+    db,
+    maxBytes: config.maxBytes,
+    onError: (e) => send({ t: 'error', error: errorOf(e) }),
+    onPrune: (rows, upTo) => send({ t: 'prune', rows, upTo }),
+  });
+  const budgets = new BudgetRecords(db);
+  const changes = new SandboxChanges(db);
+  const entries = new Map<number, AuditEntry>();
+  send({ t: 'opened', synchronous: db.pragma('synchronous', { simple: true }) as number });
 
-port.on('message', (batch: ToWorker[]) => {
-  for (const m of batch) {
-    switch (m.t) {
-      case 'intent':
-        writer.intent(m.request).then(
-          (entry) => {
-            entries.set(entry.id, entry);
-            send({ t: 'intent', seq: m.seq, id: entry.id });
-          },
-          (e: unknown) => send({ t: 'intent', seq: m.seq, error: errorOf(e) }),
-        );
-        break;
-      case 'finish':
-        entries.get(m.id)?.finish(m.outcome);
-        entries.delete(m.id);
-        break;
-      case 'denied':
-        writer.denied(m.request);
-        break;
-      case 'budgets':
-        try {
-          budgets.save(m.records);
-        } catch (e) {
-          send({ t: 'error', error: errorOf(e) });
-        }
-        break;
-      case 'change':
-        try {
-          changes.record(m.change);
-          send({ t: 'done', seq: m.seq, value: 0 });
-        } catch (e) {
-          send({ t: 'done', seq: m.seq, value: 0, error: errorOf(e) });
-        }
-        break;
-      case 'flush':
-        void writer.flush().then(() => send({ t: 'done', seq: m.seq, value: 0 }));
-        break;
-      case 'close':
-        void writer.close().then(() => {
-          db.close();
-          port.postMessage([...outbox, { t: 'done', seq: m.seq, value: 0 }]);
-          outbox = [];
-          port.close();
-        });
-        break;
+  port.on('message', (batch: ToWorker[]) => {
+    for (const m of batch) {
+      switch (m.t) {
+        case 'intent':
+          writer.intent(m.request).then(
+            (entry) => {
+              entries.set(entry.id, entry);
+              send({ t: 'intent', seq: m.seq, id: entry.id });
+            },
+            (e: unknown) => send({ t: 'intent', seq: m.seq, error: errorOf(e) }),
+          );
+          break;
+        case 'finish':
+          entries.get(m.id)?.finish(m.outcome);
+          entries.delete(m.id);
+          break;
+        case 'denied':
+          writer.denied(m.request);
+          break;
+        case 'budgets':
+          try {
+            budgets.save(m.records);
+          } catch (e) {
+            send({ t: 'error', error: errorOf(e) });
+          }
+          break;
+        case 'change':
+          try {
+            changes.record(m.change);
+            send({ t: 'done', seq: m.seq, value: 0 });
+          } catch (e) {
+            send({ t: 'done', seq: m.seq, value: 0, error: errorOf(e) });
+          }
+          break;
+        case 'flush':
+          void writer.flush().then(() => send({ t: 'done', seq: m.seq, value: 0 }));
+          break;
+        case 'close':
+          void writer.close().then(() => {
+            db.close();
+            port.postMessage([...outbox, { t: 'done', seq: m.seq, value: 0 }]);
+            outbox = [];
+            port.close();
+          });
+          break;
+      }
     }
-  }
-});
+  });
+}
+
+// a thread booted ahead of its engine (bootAuditThread) is sent its configuration first
+if (workerData === null) port.once('message', (config: WorkerConfig) => serve(config));
+else serve(workerData as WorkerConfig);

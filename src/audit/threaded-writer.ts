@@ -6,6 +6,8 @@ import type { AuditEntry, AuditSink, DeniedRequest, RequestIntent } from './sink
 import type { ToMain, ToWorker, WireError, WorkerConfig } from './worker-protocol.js';
 
 export interface AuditThreadOptions extends WorkerConfig {
+  /** a thread from `bootAuditThread`, booted while the caller loaded; adopted instead of a new one */
+  booted?: BootedAuditThread;
   /** rows given up on, or requests refused because their row could not be written (omitted = stderr) */
   onError?: (error: AirlockError) => void;
   /** the oldest rows were pruned to stay under the cap (omitted = stderr) */
@@ -31,10 +33,12 @@ export interface AuditService extends AuditSink {
 const toError = (e: WireError) => new AirlockError(e.code, e.message, e.hint ? { hint: e.hint } : {});
 
 /**
- * The worker file is this one's sibling: dist/audit/audit-worker.js once built. Run from src/
- * (tests, under tsx), a worker does not inherit tsx's module hooks, so it registers them first.
+ * The worker file is this one's sibling: dist/audit/audit-worker.js once built, or
+ * dist/bin/audit-worker.js beside the bundles. Run from src/ (tests, under tsx), a worker does
+ * not inherit tsx's module hooks, so it registers them first. A null config means the thread
+ * waits for its configuration as its first message.
  */
-function startWorker(config: WorkerConfig): Worker {
+function startWorker(config: WorkerConfig | null): Worker {
   if (!import.meta.url.endsWith('.ts')) {
     return new Worker(new URL('./audit-worker.js', import.meta.url), { workerData: config });
   }
@@ -44,6 +48,27 @@ function startWorker(config: WorkerConfig): Worker {
     eval: true,
     workerData: config,
   });
+}
+
+/**
+ * Boots an audit thread before its engine exists, for `startAuditThread`'s `booted`: a
+ * worker's boot costs ~100 ms of CPU, which `airlock run` spends on the other core while its
+ * own bundle loads instead of while its guest starts. It holds no database until configured,
+ * and does not keep the process alive.
+ */
+export function bootAuditThread(): BootedAuditThread {
+  const booted = { worker: startWorker(null), ended: undefined as string | undefined };
+  booted.worker.unref();
+  // before it is adopted, nobody else listens
+  booted.worker.once('error', (err) => (booted.ended ??= err.message));
+  booted.worker.once('exit', (code) => (booted.ended ??= `exit ${code}`));
+  return booted;
+}
+
+/** An audit thread booted ahead of its configuration; `ended` says why, if it stopped since. */
+export interface BootedAuditThread {
+  readonly worker: Worker;
+  readonly ended: string | undefined;
 }
 
 /**
@@ -57,7 +82,7 @@ function startWorker(config: WorkerConfig): Worker {
  * sandbox. One that was sent nothing has nothing to flush or commit when it closes.
  */
 export function startAuditThread(options: AuditThreadOptions): AuditService {
-  const { onError, onPrune, ...config } = options;
+  const { onError, onPrune, booted, ...config } = options;
   const reportError =
     onError ?? ((e: AirlockError) => process.stderr.write(`airlock: audit: ${e.message} [${e.code}]\n`));
   const reportPrune =
@@ -77,7 +102,13 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
   let worker: Worker | undefined;
   let sent = false;
   const thread = () => {
-    if (dead === undefined) worker ??= listen(startWorker(config));
+    if (dead !== undefined || worker !== undefined) return;
+    if (booted === undefined) worker = listen(startWorker(config));
+    else if (booted.ended !== undefined) die(booted.ended);
+    else {
+      worker = listen(booted.worker);
+      worker.postMessage(config); // the first message a booted thread waits for
+    }
   };
   const flushOutbox = () => {
     const batch = outbox;
@@ -131,6 +162,7 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
     return w;
   }
 
+  if (booted) thread(); // already booted: it opens the database while the sandbox is built
   return {
     start: thread,
     get opened() {

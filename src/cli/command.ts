@@ -1,3 +1,5 @@
+import type { BootedAuditThread } from '../audit/threaded-writer.js';
+
 /** Where a command reads and writes; tests pass their own. */
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -5,6 +7,8 @@ export interface CliIo {
   /** where `exec -i` reads (omitted = process.stdin) */
   stdin?: NodeJS.ReadableStream;
   env: NodeJS.ProcessEnv;
+  /** an audit thread the executable booted while `run` loaded (bin.ts), for run's engine to adopt */
+  auditThread?: BootedAuditThread;
 }
 
 /** One `airlock <name>` command, in a file of its own under src/cli/ (its name and summary are in main.ts). */

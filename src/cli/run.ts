@@ -165,7 +165,13 @@ async function runSandboxed(args: string[], io: CliIo, lifetime: GuestLifetime):
   sandboxPolicy(config, spec);
   sandboxBudgets(config, spec);
   // the embedded engine: this process hosts its one sandbox
-  const engine = await Engine.open({ home, config, invokingEnv: io.env, logStream: io.stderr });
+  const engine = await Engine.open({
+    home,
+    config,
+    invokingEnv: io.env,
+    logStream: io.stderr,
+    auditThread: io.auditThread,
+  });
   let status: number | null = null;
   return closeAfter(
     async () => {

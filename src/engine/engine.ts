@@ -4,7 +4,7 @@ import {
   type RequestRecord,
   type RequestSummary,
 } from '../audit/query.js';
-import { startAuditThread } from '../audit/threaded-writer.js';
+import { startAuditThread, type BootedAuditThread } from '../audit/threaded-writer.js';
 import type { BudgetView, Spend } from '../budget/index.js';
 import type { LoadedConfig } from '../config/index.js';
 import { parseConfig } from '../config/load-config.js';
@@ -38,6 +38,8 @@ export interface EngineOptions {
   invokingEnv?: NodeJS.ProcessEnv;
   /** where the proxies log (omitted = stderr) */
   logStream?: NodeJS.WritableStream;
+  /** an audit thread booted before the engine opened (`bootAuditThread`; omitted = one is started) */
+  auditThread?: BootedAuditThread;
 }
 
 /** What `exec` collected: the guest's output and its shell-style exit status. */
@@ -216,6 +218,7 @@ export class Engine {
       home: state.home,
       synchronous: config.audit.synchronous,
       maxBytes: config.audit.maxBytes,
+      booted: options.auditThread,
     });
     return new Engine(state.home, {
       loaded,
