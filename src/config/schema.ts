@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isIP } from 'node:net';
 import { DEFAULT_AUDIT_MAX_BYTES } from '../audit/size-cap.js';
 import { SERVICE_NAME } from '../policy/index.js';

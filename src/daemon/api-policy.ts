@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LoadedConfig } from '../config/index.js';
 import { resolveLimits } from '../config/limits.js';
 import type { SandboxChange, SandboxSpec } from '../engine/enforced-sandbox.js';
