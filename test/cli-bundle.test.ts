@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { statSync } from 'node:fs';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { leftovers } from './helpers/fake-internet.js';
 import { needsRoot, tempHome } from './helpers/sandbox-bench.js';
+import { anIntent } from './helpers/audit-db.js';
+import { createAuditWriter } from '../src/audit/writer.js';
+import { openDatabase } from '../src/store/database.js';
 
 // The executable people run is the bundle `npm run build` writes to dist/bin/ (package.json
 // "bin"); the other tests run the TypeScript sources, so this one runs the bundle itself.
@@ -46,3 +51,29 @@ test(
     assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0, cgroups: [] });
   },
 );
+
+test('the executable exits only once a slow reader has all of its output', async (t) => {
+  // it exits with process.exit, which drops what a full pipe still holds back unless it waits
+  const home = tempHome(t);
+  const db = openDatabase({ home });
+  const writer = createAuditWriter({ db });
+  const rows = 2000;
+  for (let i = 0; i < rows; i++) await writer.intent(anIntent({ path: `/v1/${'x'.repeat(100)}/${i}` }));
+  await writer.close();
+  db.close();
+
+  const child = spawn(BUNDLE, ['audit', '--json', '--limit', String(rows)], {
+    env: { ...process.env, AIRLOCK_HOME: home },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  child.stdout.pause(); // the pipe fills (64 KiB) long before the ~500 KB are written
+  await sleep(500);
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => chunks.push(b));
+  child.stdout.resume();
+  const [status] = (await once(child, 'close')) as [number];
+  assert.equal(status, 0);
+  const lines = Buffer.concat(chunks).toString().trim().split('\n');
+  assert.equal(lines.length, rows);
+  assert.match((JSON.parse(lines.at(-1)!) as { path: string }).path, /\/1999$/);
+});
