@@ -4,7 +4,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent } from '../src/proxy/core/undici-parts.js';
+import { LazyAgent } from '../src/proxy/core/undici-parts.js';
 import { requestUpstream } from '../src/proxy/core/upstream-response.js';
 
 /*
@@ -22,20 +22,20 @@ async function serve(handle: (res: ServerResponse) => void) {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const agent = new Agent();
+  const agent = new LazyAgent({});
   return {
     origin,
     agent,
     async close() {
-      await agent.destroy();
       server.closeAllConnections();
+      await agent.close();
       server.close();
     },
   };
 }
 
 /** A GET of `/` through the server's agent, with `abort` as the guest's going away. */
-const get = (s: { agent: InstanceType<typeof Agent>; origin: string }, abort = new EventEmitter()) =>
+const get = (s: { agent: LazyAgent; origin: string }, abort = new EventEmitter()) =>
   requestUpstream(s.agent, { origin: s.origin, path: '/', method: 'GET' }, abort);
 
 /** Polls `done` every 20 ms for up to a second. */
@@ -56,6 +56,18 @@ function firehose(res: ServerResponse, written: { bytes: number; closed: boolean
   };
   pump();
 }
+
+test("a request before undici's Agent has loaded waits for it; one after close is refused", async () => {
+  // the first test of this process: the Agent is not loaded yet (buildProxy loads it after its turn)
+  const s = await serve((res) => res.end('first'));
+  const answer = await get(s);
+  assert.equal(answer.statusCode, 200);
+  const chunks: Buffer[] = [];
+  for await (const c of answer.body) chunks.push(c as Buffer);
+  assert.equal(Buffer.concat(chunks).toString(), 'first');
+  await s.close();
+  await assert.rejects(get(s), (e: { code?: string }) => e.code === 'UND_ERR_CLOSED');
+});
 
 test('a body nobody reads pauses the upstream: the server can hand over only what the buffers hold', async () => {
   const written = { bytes: 0, closed: false };

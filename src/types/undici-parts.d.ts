@@ -10,6 +10,7 @@ declare module 'undici/lib/core/connect.js' {
 declare module 'undici/lib/core/errors.js' {
   import type { errors } from 'undici';
   export const RequestAbortedError: typeof errors.RequestAbortedError;
+  export const ClientClosedError: typeof errors.ClientClosedError;
 }
 declare module 'undici/lib/core/util.js' {
   /** raw header pairs (as a handler's onHeaders gets them) → an object, names lowercase, repeats as arrays */

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { Agent } from 'undici';
+import type { UpstreamDispatcher } from './undici-parts.js';
 import type { AuditSink } from '../../audit/sink.js';
 import type { SandboxPolicy } from '../../policy/index.js';
 import type { ProxyDeps, ProxyTimeouts } from '../types.js';
@@ -33,11 +33,11 @@ export interface ProxyContext {
   /** the forward proxy's address checks and dials */
   egress: EgressGuard;
   /** keep-alive pools to the services' upstreams (TLS, `resolve`, CAs) */
-  serviceDispatcher: Agent;
+  serviceDispatcher: UpstreamDispatcher;
   /** keep-alive pools for absolute-form HTTP, dialling checked addresses only */
-  forwardDispatcher: Agent;
+  forwardDispatcher: UpstreamDispatcher;
   /** verified TLS to checked addresses, for requests in tunnels `--intercept all` opened (omitted = not asked for) */
-  inspectDispatcher?: Agent;
+  inspectDispatcher?: UpstreamDispatcher;
   /** terminates intercepted CONNECTs (omitted = no interception) */
   terminator?: TlsTerminator;
 }

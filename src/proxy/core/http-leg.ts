@@ -1,11 +1,11 @@
-import type { Dispatcher } from 'undici';
+import type { UpstreamDispatcher } from './undici-parts.js';
 import type { UpstreamAnswer, UpstreamLeg } from './exchange.js';
 import { forwardableResponseHeaders, type HeaderPairs } from './headers.js';
 import { requestUpstream, type UpstreamResponse } from './upstream-response.js';
 
 export interface HttpLegOptions {
   /** the undici pool the request goes through (it decides how, and where, to connect) */
-  dispatcher: Dispatcher;
+  dispatcher: UpstreamDispatcher;
   /** `scheme://host[:port]` */
   origin: string;
   /** path and query sent verbatim (no URL re-parsing, which would resolve dot segments behind the policy's back) */

@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { parseHeaders, RequestAbortedError } from './undici-parts.js';
+import { parseHeaders, RequestAbortedError, type UpstreamDispatcher } from './undici-parts.js';
 
 /** The upstream's response as the proxy reads it: status, headers (lowercase, repeats as arrays) and body. */
 export interface UpstreamResponse {
@@ -23,7 +23,7 @@ const BODY_HIGH_WATER_MARK = 64 * 1024;
  * goes away (`abort` emits 'abort') or the body is destroyed before its end.
  */
 export function requestUpstream(
-  dispatcher: Dispatcher,
+  dispatcher: UpstreamDispatcher,
   options: Dispatcher.DispatchOptions,
   abort: EventEmitter,
 ): Promise<UpstreamResponse> {

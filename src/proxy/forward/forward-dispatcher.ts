@@ -1,4 +1,4 @@
-import { Agent } from '../core/undici-parts.js';
+import { LazyAgent } from '../core/undici-parts.js';
 import type { EgressGuard } from '../core/context.js';
 
 export interface ForwardDispatcherOptions {
@@ -16,9 +16,9 @@ export interface ForwardDispatcherOptions {
  * (the Host header names the host), so a pool only ever holds connections to an address the
  * guard chose, and every connection is opened by the guard, which checks its peer.
  */
-export function createForwardDispatcher(options: ForwardDispatcherOptions): Agent {
+export function createForwardDispatcher(options: ForwardDispatcherOptions): LazyAgent {
   const pinned = new Set(Object.values(options.resolve));
-  return new Agent({
+  return new LazyAgent({
     headersTimeout: options.headersTimeout,
     bodyTimeout: options.bodyTimeout,
     keepAliveTimeout: 30_000,

@@ -1,5 +1,5 @@
 import { connect as tlsConnect, type SecureContext } from 'node:tls';
-import { Agent } from '../core/undici-parts.js';
+import { LazyAgent } from '../core/undici-parts.js';
 import type { EgressGuard } from '../core/context.js';
 
 export interface InspectDispatcherOptions {
@@ -18,8 +18,8 @@ export interface InspectDispatcherOptions {
  * opaque tunnel's would), then TLS to the host by name, verified against the system roots
  * and `upstreamCa`.
  */
-export function createInspectDispatcher(options: InspectDispatcherOptions): Agent {
-  return new Agent({
+export function createInspectDispatcher(options: InspectDispatcherOptions): LazyAgent {
+  return new LazyAgent({
     headersTimeout: options.headersTimeout,
     bodyTimeout: options.bodyTimeout,
     keepAliveTimeout: 30_000,

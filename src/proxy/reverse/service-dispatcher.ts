@@ -1,6 +1,6 @@
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import type { buildConnector as BuildConnector } from 'undici';
-import { Agent, buildConnector } from '../core/undici-parts.js';
+import { buildConnector, LazyAgent } from '../core/undici-parts.js';
 
 export interface ServiceDispatcherOptions {
   /** hostname → IP to connect to; SNI, certificate check and Host stay the hostname (omitted = DNS) */
@@ -55,7 +55,7 @@ export function upstreamTlsTarget(
  * verified against the system CAs plus the configured ones (`ca` replaces Node's default
  * list, so the system roots are passed explicitly to keep the extra CAs additive).
  */
-export function createServiceDispatcher(options: ServiceDispatcherOptions): Agent {
+export function createServiceDispatcher(options: ServiceDispatcherOptions): LazyAgent {
   const resolve = options.resolve ?? {};
   const hostCa = options.hostCa ?? {};
   // One secure context per trust list, built once: parsing ~140 root certificates for every
@@ -76,7 +76,7 @@ export function createServiceDispatcher(options: ServiceDispatcherOptions): Agen
     }
     return connector;
   };
-  return new Agent({
+  return new LazyAgent({
     headersTimeout: options.headersTimeout,
     bodyTimeout: options.bodyTimeout,
     keepAliveTimeout: 30_000,

@@ -2,7 +2,6 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { pipeline, type Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
-import { WebSocket, WebSocketServer } from 'ws';
 import type { AuditEntry, RequestIntent } from '../../audit/sink.js';
 import { AirlockError, errorType } from '../../errors.js';
 import { errorAnswer } from '../core/answer.js';
@@ -168,6 +167,8 @@ async function serveUpgrade(
   if (auditQuery) intent.query = auditQuery;
   const entry = await commitIntent(ctx, intent, port);
   if (!entry) return void settle?.(undefined);
+  // loaded at the first upgrade: a proxy that relays none does not pay for it at start
+  const { WebSocket, WebSocketServer } = await import('ws');
   const session = recordSession(ctx, intent, entry, settle);
   if (socket.destroyed) return session.outcome('error', 0, 'guest disconnected');
 
