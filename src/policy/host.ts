@@ -1,4 +1,5 @@
-import { parse as parseDomain } from 'tldts';
+import { createRequire } from 'node:module';
+import type * as Tldts from 'tldts';
 import { endsInNumber, formatIp, parseIpLiteral, type IpAddress } from './ip-address.js';
 
 /**
@@ -6,6 +7,16 @@ import { endsInNumber, formatIp, parseIpLiteral, type IpAddress } from './ip-add
  * one trailing dot removed. Anything that is not a plain host — userinfo (`@`), a port, `%`
  * escapes, `#`, spaces, non-ASCII (send punycode `xn--…`) — is not a host and matches nothing.
  */
+
+let tldts: typeof Tldts | undefined;
+
+/**
+ * The public suffix list (tldts, ~150 KB), loaded at the first wildcard pattern and not with the
+ * bundle: no built-in profile has one, and building its tables was ~8 ms of every `run`.
+ */
+function publicSuffixes(): typeof Tldts {
+  return (tldts ??= createRequire(import.meta.url)('tldts') as typeof Tldts);
+}
 
 export type HostResult = { ok: true; host: string; ip?: IpAddress } | { ok: false; reason: string };
 
@@ -73,7 +84,10 @@ export function parseHostPattern(text: string): PatternResult {
   if (!h.ok) return { ok: false, reason: `"${text}": ${h.reason}` };
   if (h.ip) return { ok: false, reason: `"${text}": wildcards apply to names, not IP addresses` };
   // `domain` is null when the name is itself a public suffix (or a single label)
-  if (!h.host.includes('.') || parseDomain(h.host, { allowPrivateDomains: true }).domain === null) {
+  if (
+    !h.host.includes('.') ||
+    publicSuffixes().parse(h.host, { allowPrivateDomains: true }).domain === null
+  ) {
     return {
       ok: false,
       reason: `"${text}" is broader than one registrable domain ("${h.host}" is a public suffix); name the domain, e.g. *.example.${h.host}`,

@@ -1,9 +1,10 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AirlockError } from '../errors.js';
 import { ensureTrustedDirectory } from './trusted-directory.js';
+import { openSqlite } from './sqlite.js';
 
 /** the folder of numbered migrations (`001_name.sql`), two levels up from src/store or dist/store */
 export const SQL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'sql');
@@ -36,7 +37,7 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
   try {
     // group and others may not even read it
     if (!options.readonly) chmodSync(home, 0o700);
-    db = new Database(file, {
+    db = openSqlite(file, {
       readonly: options.readonly ?? false,
       fileMustExist: options.readonly ?? false,
     });

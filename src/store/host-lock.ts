@@ -1,8 +1,9 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AirlockError } from '../errors.js';
 import { ensureTrustedDirectory } from './trusted-directory.js';
+import { openSqlite } from './sqlite.js';
 
 /** The host-wide lock every airlock process takes to allocate, whatever its AIRLOCK_HOME. */
 export const HOST_LOCK_FILE = '/run/airlock/host.lock';
@@ -64,7 +65,7 @@ async function acquire(path: string, timeoutMs: number): Promise<Database.Databa
 
 function openLockFile(path: string): Database.Database {
   try {
-    return new Database(path, { timeout: 0 });
+    return openSqlite(path, { timeout: 0 });
   } catch (cause) {
     throw new AirlockError('AIRLOCK_ERR_STATE', `cannot open the lock ${path}: ${String(cause)}`, { cause });
   }

@@ -1,7 +1,8 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { AirlockError } from '../errors.js';
 import { DATABASE_FILE, openDatabase, type Db } from './database.js';
+import { openSqlite } from './sqlite.js';
 
 /** Rows of an ad-hoc query, with the column names in order. */
 export interface QueryResult {
@@ -18,7 +19,7 @@ export function openQueryDatabase(options: { home: string; busyTimeoutMs?: numbe
   openDatabase({ home: options.home, busyTimeoutMs: options.busyTimeoutMs }).close();
   const file = join(options.home, DATABASE_FILE);
   try {
-    const db = new Database(file, { readonly: true, fileMustExist: true });
+    const db = openSqlite(file, { readonly: true, fileMustExist: true });
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     db.pragma('query_only = ON');
     return db;
