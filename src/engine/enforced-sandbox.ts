@@ -118,6 +118,8 @@ export interface EnforcedSandbox {
   plan(change: SandboxChange): PlannedChange;
   /** stops the proxy, then removes the sandbox; the engine's audit log stays open */
   close(exitStatus: number | null): Promise<void>;
+  /** readies the proxy for its first request (RunningProxy.warmUp) */
+  warmUp(): void;
 }
 
 /** The requested credentials by name → source: the config's, then `--cred`, then held values. */
@@ -382,6 +384,7 @@ export async function createEnforcedSandbox(
           },
         };
       },
+      warmUp: () => opened.proxy.warmUp(),
       async close(exitStatus) {
         try {
           await opened.proxy.close();

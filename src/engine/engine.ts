@@ -134,6 +134,12 @@ export class EngineSandbox {
     if (this.closed) throw new AirlockError('AIRLOCK_ERR_SANDBOX_CLOSED', `sandbox ${this.id} is closed`);
     assertCallerVariables(options.env ?? {}, this.#enforced.policy);
     const proc = this.#enforced.sandbox.spawn(command, options);
+    // once the guest runs, not while it starts (its start waits for this thread), and well
+    // before its first request, which comes after its own start (tens of ms at the least)
+    proc.started.then(
+      () => this.#enforced.warmUp(),
+      () => undefined,
+    );
     this.#running.add(proc);
     void proc.exited.then(
       () => this.#running.delete(proc),

@@ -9,7 +9,6 @@ import { splitTarget } from './core/query.js';
 import { createRefusals } from './core/refusals.js';
 import { failOnBug, gonePort, httpPort, socketPort } from './core/reply-port.js';
 import { DEFAULT_TIMEOUTS, withDefaults } from './core/defaults.js';
-import { loadAgent } from './core/undici-parts.js';
 import { createAbsoluteFormHandler } from './forward/absolute-form.js';
 import { createConnectHandler } from './forward/connect.js';
 import { createEgressGuard } from './forward/egress-guard.js';
@@ -49,9 +48,6 @@ export type ProxyUpdate = Pick<ProxyDeps, 'policy' | 'services' | 'credentials'>
  */
 export function buildProxy(deps: ProxyDeps): ProxyApp {
   const timeouts = withDefaults(DEFAULT_TIMEOUTS, deps.timeouts);
-  // undici's Agent loads after this turn: a guest started in it starts before it (its first
-  // request, tens of ms later, finds it loaded); a failure reaches the request that needs it
-  setImmediate(() => void loadAgent().catch(() => undefined));
   const logger = createProxyLogger(deps.logger);
   const resolve = deps.resolve ?? {};
   const egress = createEgressGuard({ ...deps.egress, resolve, connectTimeout: timeouts.connect });
