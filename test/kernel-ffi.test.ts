@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import { test } from 'node:test';
@@ -94,3 +94,32 @@ test('nftables errors come back in nft’s own words, and nothing is applied', {
     nftApply(`delete table inet ${table}\n`);
   }
 });
+
+test(
+  'signals arriving all the while interrupt no kernel conversation: every nftables and netlink call completes',
+  { skip: needsRoot },
+  async (t) => {
+    // a handled signal (the daemon's SIGCHLD for a guest that ended, a terminal's SIGWINCH)
+    // interrupts a wait for the kernel's answer; libnftables's select() is never restarted
+    const name = `airlock-zzsig${randomBytes(2).toString('hex')}`;
+    addNetns(name);
+    t.after(() => deleteNetns(name));
+    const noop = () => undefined;
+    process.on('SIGWINCH', noop);
+    t.after(() => process.off('SIGWINCH', noop));
+    const storm = spawn('sh', ['-c', `while kill -WINCH ${process.pid} 2>/dev/null; do :; done`], {
+      stdio: 'ignore',
+    });
+    // not waited for: a storm this dense fills libuv's signal pipe, so this process may never
+    // hear of its SIGCHLD (the kernel's SIGKILL needs no witness)
+    storm.unref();
+    t.after(() => storm.kill('SIGKILL'));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the storm is under way
+    const ruleset = 'table inet zzsig {\n chain c {\n  type filter hook input priority 0;\n }\n}\n';
+    for (let i = 0; i < 300; i++) {
+      nftApply(`${ruleset}delete table inet zzsig\n`, name);
+      withRtnetlink((nl) => nl.linkIndex('lo'));
+    }
+    assert.equal(storm.exitCode, null, 'the storm lasted the whole loop');
+  },
+);

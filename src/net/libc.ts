@@ -31,6 +31,7 @@ const SIGNATURES = {
   send: 'intptr_t send(int fd, const void *buf, size_t len, int flags)',
   recv: 'intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)',
   strerrorname_np: 'const char *strerrorname_np(int errnum)',
+  pthread_sigmask: 'int pthread_sigmask(int how, const void *set, void *oldset)',
 } as const;
 
 export function ffi(): Koffi {
@@ -78,6 +79,28 @@ function checked(name: keyof typeof SIGNATURES, what: string, ...args: unknown[]
     throw error;
   }
   return r;
+}
+
+const SIG_BLOCK = 0;
+const SIG_SETMASK = 2;
+/** a sigset_t (glibc's: 1024 bits) */
+const SIGSET_BYTES = 128;
+
+/**
+ * Runs `fn` with every signal held back from this thread, then lets the held ones in. A
+ * signal handled while the kernel's answer is awaited (the event loop's SIGCHLD for a guest
+ * that ended, a terminal's SIGWINCH) interrupts the wait, and libnftables does not retry it:
+ * its select() fails with EINTR after the kernel took the batch, and the call reports an error.
+ */
+export function withSignalsHeld<T>(fn: () => T): T {
+  const held = Buffer.alloc(SIGSET_BYTES);
+  const rc = Number(call('pthread_sigmask')(SIG_BLOCK, Buffer.alloc(SIGSET_BYTES, 0xff), held));
+  if (rc !== 0) throw new AirlockError('AIRLOCK_ERR_NET_SETUP', `pthread_sigmask failed: ${errnoName(rc)}`);
+  try {
+    return fn();
+  } finally {
+    call('pthread_sigmask')(SIG_SETMASK, held, null);
+  }
 }
 
 /** errno's name of an error thrown here (`ENOENT`), undefined for any other error. */

@@ -1,5 +1,5 @@
 import { AirlockError } from '../errors.js';
-import { loadLibrary, type CFunction } from './libc.js';
+import { loadLibrary, withSignalsHeld, type CFunction } from './libc.js';
 import { inNetns } from './netns.js';
 
 /**
@@ -55,7 +55,7 @@ function run(commands: string, flags: readonly OutputFlag[]): NftResult {
     );
     f.bufferOutput(ctx);
     f.bufferError(ctx);
-    const rc = Number(f.run(ctx, commands));
+    const rc = Number(withSignalsHeld(() => f.run(ctx, commands)));
     return {
       ok: rc === 0,
       output: (f.output(ctx) as string | null) ?? '',

@@ -1,5 +1,15 @@
 import { AirlockError } from '../errors.js';
-import { AF_NETLINK, close, connect, recv, send, SOCK_CLOEXEC, SOCK_RAW, socket } from './libc.js';
+import {
+  AF_NETLINK,
+  close,
+  connect,
+  recv,
+  send,
+  SOCK_CLOEXEC,
+  SOCK_RAW,
+  socket,
+  withSignalsHeld,
+} from './libc.js';
 
 /**
  * A minimal rtnetlink client (the kernel interface `ip` speaks), for the handful of requests a
@@ -126,6 +136,10 @@ export class Rtnetlink {
 
   /** Sends one request and returns the kernel's messages up to its acknowledgement (or DONE). */
   #request(type: number, flags: number, header: Buffer, attrs: Attr[], what: string): Buffer[] {
+    return withSignalsHeld(() => this.#converse(type, flags, header, attrs, what));
+  }
+
+  #converse(type: number, flags: number, header: Buffer, attrs: Attr[], what: string): Buffer[] {
     const body = Buffer.concat([header, ...attrs.map(encodeAttr)]);
     const message = Buffer.alloc(16 + body.length);
     const seq = ++this.#seq;
