@@ -79,7 +79,8 @@ export interface BootedAuditThread {
  *
  * The thread starts at `start()` or at the first message, not here: booting a worker costs
  * ~100 ms of CPU, which on a small machine would otherwise compete with building the first
- * sandbox. One that was sent nothing has nothing to flush or commit when it closes.
+ * sandbox. A `booted` one is adopted here, and opens the database at once. One that was sent
+ * nothing has nothing to flush or commit when it closes.
  */
 export function startAuditThread(options: AuditThreadOptions): AuditService {
   const { onError, onPrune, booted, ...config } = options;

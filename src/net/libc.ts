@@ -85,6 +85,8 @@ const SIG_BLOCK = 0;
 const SIG_SETMASK = 2;
 /** a sigset_t (glibc's: 1024 bits) */
 const SIGSET_BYTES = 128;
+/** every signal (the kernel ignores SIGKILL and SIGSTOP in a mask) */
+const ALL_SIGNALS = Buffer.alloc(SIGSET_BYTES, 0xff);
 
 /**
  * Runs `fn` with every signal held back from this thread, then lets the held ones in. A
@@ -94,7 +96,7 @@ const SIGSET_BYTES = 128;
  */
 export function withSignalsHeld<T>(fn: () => T): T {
   const held = Buffer.alloc(SIGSET_BYTES);
-  const rc = Number(call('pthread_sigmask')(SIG_BLOCK, Buffer.alloc(SIGSET_BYTES, 0xff), held));
+  const rc = Number(call('pthread_sigmask')(SIG_BLOCK, ALL_SIGNALS, held));
   if (rc !== 0) throw new AirlockError('AIRLOCK_ERR_NET_SETUP', `pthread_sigmask failed: ${errnoName(rc)}`);
   try {
     return fn();

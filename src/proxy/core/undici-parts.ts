@@ -22,8 +22,8 @@ let loading: Promise<void> | undefined;
 
 /**
  * Loads undici's Agent with its pools and HTTP/1 and HTTP/2 clients: ~9 ms of CPU that
- * `airlock run` would otherwise spend before its guest starts. A proxy starts it at the end of
- * the turn that built it, so it runs while the guest starts.
+ * `airlock run` would otherwise spend before its guest starts. `RunningProxy.warmUp` starts it
+ * once a guest runs; otherwise the first request does.
  */
 export function loadAgent(): Promise<void> {
   return (loading ??= import('undici/lib/dispatcher/agent.js').then((m) => {
