@@ -6,7 +6,9 @@ let addon: string | null | undefined;
 /**
  * better-sqlite3's compiled addon where its install puts it. Its own lookup (the `bindings`
  * package) tries a dozen paths, each a failed `require`: ~6 ms of every start. Undefined when
- * it is not there (a build of another kind): better-sqlite3 then searches as it always does.
+ * it is not there (a build of another kind): better-sqlite3 then searches as it always does,
+ * which works for the library but not in the bundled executable (`bindings` searches beside
+ * the file that calls it, a bundle in dist/bin/).
  */
 function addonPath(): string | undefined {
   if (addon === undefined) {
