@@ -9,4 +9,4 @@ export { AirlockError, type ErrorCode } from './errors.js';
 export { loadConfig, parseConfig, type AirlockConfigInput, type LoadedConfig } from './config/index.js';
 export { resolveLimits, type Limits } from './config/limits.js';
 export { openAuditQuery, type RequestFilter, type RequestRecord } from './audit/query.js';
-export type { GuestCommandOptions, GuestProcess } from './sandbox/guest-process.js';
+export type { GuestCommandOptions, GuestProcess, GuestStdio } from './sandbox/guest-process.js';

@@ -30,7 +30,7 @@ const LAYER: Record<string, number> = {
 /** packages only one room may use */
 const PACKAGE_OWNERS: Record<string, string[]> = {
   'better-sqlite3': ['store'],
-  'node:child_process': ['net', 'sandbox'],
+  'node:child_process': ['net'],
   koffi: ['net'],
 };
 

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { NOBODY } from '../src/sandbox/guest-user.js';
-import { needsRoot, testSandbox } from './helpers/sandbox-bench.js';
+import { needsRoot, tempHome, testSandbox } from './helpers/sandbox-bench.js';
+
+const BIN = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
 
 /** Runs a command on the host as the guest's user (nobody), with a minimal environment. */
 function asNobody(command: string[], env: Record<string, string> = {}): string {
@@ -106,5 +109,62 @@ test(
       assert.equal(r.stdout.trim(), 'ENOENT ECONNREFUSED', `uid ${sb.user.uid}: ${r.stderr}`);
     }
     assert.equal(hits, 2, 'no connection from the guest reached a host socket');
+  },
+);
+
+test(
+  "a file or socket airlock's caller left open across exec does not pass into the guest",
+  { skip: needsRoot },
+  async (t) => {
+    const canary = `CANARY_${randomBytes(12).toString('hex')}`;
+    const dir = hostTmp(t, 'airlock-fd-');
+    const secret = join(dir, 'secret');
+    writeFileSync(secret, `${canary}\n`, { mode: 0o600 });
+    const file = openSync(secret, 'r');
+    t.after(() => closeSync(file));
+    // a host service the caller holds a connection to (a tmux client, an ssh-agent, ...)
+    let received = '';
+    const server = createServer((s) => s.on('data', (b: Buffer) => (received += b.toString())));
+    await new Promise<void>((resolve) => server.listen(join(dir, 'service.sock'), resolve));
+    const client = createConnection(join(dir, 'service.sock'));
+    t.after(() => {
+      client.destroy(); // first: the server's close waits for its connections
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    await new Promise((resolve) => client.once('connect', resolve));
+
+    // airlock gets them as descriptors 20 and 21, without close-on-exec, as from a shell's
+    // `20<file` (Node marks only its lowest inherited ones close-on-exec)
+    const look = 'ls /proc/self/fd | tr "\\n" " "; echo; cat <&20; echo ESCAPED >&21; echo DONE';
+    const stdio = [
+      'ignore',
+      'pipe',
+      'pipe',
+      ...Array.from({ length: 17 }, () => 'ignore' as const),
+      file,
+      client,
+    ] as const;
+    const child = spawn(process.execPath, ['--import', 'tsx', BIN, 'run', '--', 'bash', '-c', look], {
+      env: { ...process.env, AIRLOCK_HOME: tempHome(t) },
+      stdio: [...stdio],
+    });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    const status = await new Promise((resolve) => child.once('close', resolve));
+    assert.match(out, /DONE/, `the guest ran: ${out}`);
+    assert.equal(status, 0);
+    assert.equal(out.split('\n')[0]!.trim(), '0 1 2 3', `the guest's descriptors: ${out}`);
+    assert.ok(!out.includes(canary), 'the file reached the guest');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(received, '', 'the socket reached the guest');
+    // positive control: the same descriptors work for a process started without airlock
+    const control = spawn('bash', ['-c', 'cat <&20; echo CONTROL >&21'], { stdio: [...stdio] });
+    let controlOut = '';
+    control.stdout!.on('data', (b: Buffer) => (controlOut += b.toString()));
+    await new Promise((resolve) => control.once('close', resolve));
+    assert.equal(controlOut, `${canary}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(received, 'CONTROL\n');
   },
 );

@@ -62,8 +62,8 @@ export function runTrueWallMs(bin: string, n: number, home: string, pool: string
 
 /**
  * `engine.create()` then `close()` of a sandbox with no credential, `n` times: the median in
- * ms, and the most processes one of them started (counted at Node's ChildProcess, whichever
- * route started them).
+ * ms, and the most processes one of them started (counted at Node's ChildProcess and at
+ * airlock's own posix_spawn, whichever route started them).
  */
 export async function createTeardown(engine: Engine, n: number): Promise<{ ms: number; processes: number }> {
   const times: number[] = [];

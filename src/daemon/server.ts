@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { existsSync } from 'node:fs';
 import type { Engine, EngineSandbox } from '../engine/engine.js';
 import { AirlockError, isAirlockError, type ErrorCode } from '../errors.js';
@@ -281,7 +281,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const mine = execs.get(sandbox.id) ?? new Set<GuestProcess>();
     execs.set(sandbox.id, mine);
     mine.add(proc);
-    const { child } = proc;
+    const { stdin, stdout, stderr } = proc as { stdin: Writable; stdout: Readable; stderr: Readable }; // all piped
     let exited = false;
     const send = (frame: Buffer, source: NodeJS.ReadableStream) => {
       if (!socket.write(frame)) {
@@ -289,9 +289,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         socket.once('drain', () => source.resume());
       }
     };
-    child.stdout!.on('data', (b: Buffer) => send(encodeFrame(FRAME.stdout, b), child.stdout!));
-    child.stderr!.on('data', (b: Buffer) => send(encodeFrame(FRAME.stderr, b), child.stderr!));
-    child.stdin!.on('error', () => undefined);
+    stdout.on('data', (b: Buffer) => send(encodeFrame(FRAME.stdout, b), stdout));
+    stderr.on('data', (b: Buffer) => send(encodeFrame(FRAME.stderr, b), stderr));
+    stdin.on('error', () => undefined);
     const decoder = new FrameDecoder();
     const onData = (chunk: Buffer) => {
       let frames;
@@ -305,13 +305,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       for (const frame of frames) {
         switch (frame.type) {
           case FRAME.stdin:
-            if (!child.stdin!.write(frame.payload)) {
+            if (!stdin.write(frame.payload)) {
               socket.pause();
-              child.stdin!.once('drain', () => socket.resume());
+              stdin.once('drain', () => socket.resume());
             }
             break;
           case FRAME.stdinEof:
-            child.stdin!.end();
+            stdin.end();
             break;
           case FRAME.signal: {
             const name = frame.payload.toString() as NodeJS.Signals;

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as KoffiModule from 'koffi';
 import type { LibraryHandle } from 'koffi';
-import { AirlockError } from '../errors.js';
+import { AirlockError, type ErrorCode } from '../errors.js';
 
 /**
  * The few C library calls airlock makes itself, through koffi's FFI (prebuilt, nothing to
@@ -32,6 +32,25 @@ const SIGNATURES = {
   recv: 'intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)',
   strerrorname_np: 'const char *strerrorname_np(int errnum)',
   pthread_sigmask: 'int pthread_sigmask(int how, const void *set, void *oldset)',
+  socketpair: 'int socketpair(int domain, int type, int protocol, _Out_ int *sv)',
+  fcntl: 'int fcntl(int fd, int cmd, ...)',
+  waitpid: 'int waitpid(int pid, _Out_ int *status, int options)',
+  posix_spawn:
+    'int posix_spawn(_Out_ int *pid, const char *path, const void *actions, const void *attr, const char **argv, const char **envp)',
+  posix_spawn_file_actions_init: 'int posix_spawn_file_actions_init(void *actions)',
+  posix_spawn_file_actions_destroy: 'int posix_spawn_file_actions_destroy(void *actions)',
+  posix_spawn_file_actions_adddup2: 'int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)',
+  posix_spawn_file_actions_addopen:
+    'int posix_spawn_file_actions_addopen(void *actions, int fd, const char *path, int oflag, int mode)',
+  posix_spawn_file_actions_addchdir_np:
+    'int posix_spawn_file_actions_addchdir_np(void *actions, const char *path)',
+  posix_spawn_file_actions_addclosefrom_np:
+    'int posix_spawn_file_actions_addclosefrom_np(void *actions, int from)',
+  posix_spawnattr_init: 'int posix_spawnattr_init(void *attr)',
+  posix_spawnattr_destroy: 'int posix_spawnattr_destroy(void *attr)',
+  posix_spawnattr_setflags: 'int posix_spawnattr_setflags(void *attr, short flags)',
+  posix_spawnattr_setsigdefault: 'int posix_spawnattr_setsigdefault(void *attr, const void *set)',
+  posix_spawnattr_setsigmask: 'int posix_spawnattr_setsigmask(void *attr, const void *set)',
 } as const;
 
 export function ffi(): Koffi {
@@ -72,13 +91,15 @@ function errnoName(errno: number): string {
 /** Calls `name` and returns its result, throwing with errno's name when it returns -1. */
 function checked(name: keyof typeof SIGNATURES, what: string, ...args: unknown[]): number {
   const r = Number(call(name)(...args));
-  if (r === -1) {
-    const errno = ffi().errno();
-    const error = new AirlockError('AIRLOCK_ERR_NET_SETUP', `${name}(${what}) failed: ${errnoName(errno)}`);
-    (error as AirlockError & { errno: string }).errno = errnoName(errno);
-    throw error;
-  }
+  if (r === -1) throw failure('AIRLOCK_ERR_NET_SETUP', name, what, ffi().errno());
   return r;
+}
+
+/** An error naming the call, its argument and errno's name (also as the error's `errno`). */
+function failure(code: ErrorCode, name: string, what: string, errno: number): AirlockError {
+  const error = new AirlockError(code, `${name}(${what}) failed: ${errnoName(errno)}`);
+  (error as AirlockError & { errno: string }).errno = errnoName(errno);
+  return error;
 }
 
 const SIG_BLOCK = 0;
@@ -136,3 +157,98 @@ export const connect = (fd: number, addr: Buffer) =>
   void checked('connect', 'netlink', fd, addr, addr.length);
 export const send = (fd: number, buf: Buffer) => checked('send', 'netlink', fd, buf, buf.length, 0);
 export const recv = (fd: number, buf: Buffer) => checked('recv', 'netlink', fd, buf, buf.length, 0);
+
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const F_DUPFD_CLOEXEC = 1030;
+const WNOHANG = 1;
+const O_RDWR = 2;
+// posix_spawnattr_setflags (glibc's values)
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80;
+// room for glibc's posix_spawn_file_actions_t (80 bytes) and posix_spawnattr_t (336)
+const SPAWN_ACTIONS_BYTES = 512;
+const SPAWN_ATTR_BYTES = 1024;
+
+/** A connected pair of Unix stream sockets (close-on-exec), as Node makes for a child's stdio. */
+export function socketPair(): [number, number] {
+  const fds = [0, 0];
+  if (Number(call('socketpair')(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds)) === -1) {
+    throw failure('AIRLOCK_ERR_GUEST_START', 'socketpair', 'AF_UNIX', ffi().errno());
+  }
+  return [fds[0]!, fds[1]!];
+}
+
+/** A close-on-exec copy of `fd` numbered `min` or above. */
+export function dupAbove(fd: number, min: number): number {
+  const r = Number(call('fcntl')(fd, F_DUPFD_CLOEXEC, 'int', min));
+  if (r === -1) throw failure('AIRLOCK_ERR_GUEST_START', 'fcntl', 'F_DUPFD_CLOEXEC', ffi().errno());
+  return r;
+}
+
+/** The wait status of child `pid` once it has ended (and reaps it); null while it runs. */
+export function waitNoHang(pid: number): number | null {
+  const status = [0];
+  const r = Number(call('waitpid')(pid, status, WNOHANG));
+  if (r === -1) throw failure('AIRLOCK_ERR_GUEST_START', 'waitpid', String(pid), ffi().errno());
+  return r === 0 ? null : status[0]!;
+}
+
+/** What a posix_spawn'd child gets besides its program and arguments. */
+export interface SpawnPlan {
+  /** `[parent's descriptor, child's descriptor]`: the child's is a copy of the parent's */
+  dup2: ReadonlyArray<readonly [number, number]>;
+  /** child descriptors opened on /dev/null */
+  devNull: readonly number[];
+  /** the child's descriptors from this one up are closed (after the dup2s) */
+  closeFrom: number;
+  cwd: string;
+  /** a session of its own (setsid), as child_process's `detached` */
+  setsid: boolean;
+}
+
+/**
+ * posix_spawn: glibc's clones with CLONE_VM | CLONE_VFORK, so nothing of this process is
+ * copied and this thread waits only until the child has called exec. The child starts with
+ * every signal at its default action and none blocked, as child_process gives it (Node
+ * ignores SIGPIPE, which an exec would otherwise pass on). Returns the child's pid; an exec
+ * that failed throws here with errno's name.
+ */
+export function posixSpawn(
+  file: string,
+  argv: readonly string[],
+  env: readonly string[],
+  plan: SpawnPlan,
+): number {
+  const actions = Buffer.alloc(SPAWN_ACTIONS_BYTES);
+  const attr = Buffer.alloc(SPAWN_ATTR_BYTES);
+  const step = (name: keyof typeof SIGNATURES, ...args: unknown[]) => {
+    const rc = Number(call(name)(...args));
+    if (rc !== 0) throw failure('AIRLOCK_ERR_GUEST_START', name, file, rc);
+  };
+  step('posix_spawn_file_actions_init', actions);
+  try {
+    step('posix_spawnattr_init', attr);
+    try {
+      for (const [from, to] of plan.dup2) step('posix_spawn_file_actions_adddup2', actions, from, to);
+      for (const fd of plan.devNull)
+        step('posix_spawn_file_actions_addopen', actions, fd, '/dev/null', O_RDWR, 0);
+      // nothing else: a descriptor this process inherited without close-on-exec (its caller's
+      // socket or file) would otherwise pass through bubblewrap into the guest
+      step('posix_spawn_file_actions_addclosefrom_np', actions, plan.closeFrom);
+      step('posix_spawn_file_actions_addchdir_np', actions, plan.cwd);
+      step('posix_spawnattr_setsigdefault', attr, ALL_SIGNALS);
+      step('posix_spawnattr_setsigmask', attr, Buffer.alloc(SIGSET_BYTES));
+      const flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (plan.setsid ? POSIX_SPAWN_SETSID : 0);
+      step('posix_spawnattr_setflags', attr, flags);
+      const pid = [0];
+      step('posix_spawn', pid, file, actions, attr, [...argv, null], [...env, null]);
+      return pid[0]!;
+    } finally {
+      call('posix_spawnattr_destroy')(attr);
+    }
+  } finally {
+    call('posix_spawn_file_actions_destroy')(actions);
+  }
+}

@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { constants } from 'node:os';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { AirlockError } from '../errors.js';
 import { inNetns } from '../net/netns.js';
+import { vforkSpawn, type ChildDescriptor } from '../net/vfork-spawn.js';
 import type { SandboxCgroup } from './cgroup.js';
 import type { GuestUser } from './guest-user.js';
 import { launcherArgv } from './guest-launcher.js';
@@ -19,13 +18,21 @@ export interface GuestCommandOptions {
   env?: Record<string, string>;
   /** overrides the sandbox's guest user for this command */
   user?: GuestUser;
-  /** stdio of the guest (omitted = pipes) */
-  stdio?: StdioOptions;
+  /** stdio of the guest, all three alike or each (omitted = pipes) */
+  stdio?: GuestStdio | readonly [GuestStdio, GuestStdio, GuestStdio];
 }
+
+/** One of a guest's stdin, stdout and stderr: a pipe to airlock, airlock's own, or /dev/null. */
+export type GuestStdio = 'pipe' | 'inherit' | 'ignore';
 
 /** A running guest command. */
 export interface GuestProcess {
-  child: ChildProcess;
+  /** bubblewrap's pid: the guest's chain starts there */
+  pid: number;
+  /** the pipes to and from the guest (null where its stdio is not 'pipe') */
+  stdin: Writable | null;
+  stdout: Readable | null;
+  stderr: Readable | null;
   /** resolves once the command runs inside its cgroup (rejects if it never could) */
   started: Promise<void>;
   /** resolves with the shell-style exit status (128 + n when killed by signal n) */
@@ -69,45 +76,55 @@ export function guestArgv(
 }
 
 /**
- * Starts the guest chain with child_process (an argument array, no shell) inside the network
- * namespace `netns` (forked while the main thread stands in it: no `ip netns exec` process),
- * and holds it before the command runs: bubblewrap reports its sandbox's PID 1, airlock moves bubblewrap and that
- * PID 1 into the sandbox's cgroup, and only then lets it go on. `files` are the contents of
- * the view's data files, written to their descriptors. It must be spawned from the
- * main thread: the parent-death signal fires when the spawning thread ends.
+ * Starts the guest chain (posix_spawn, net/vfork-spawn.ts: an argument array, no shell)
+ * inside the network namespace `netns` (spawned while the main thread stands in it: no
+ * `ip netns exec` process), and holds it before the command runs: bubblewrap reports its
+ * sandbox's PID 1, airlock moves bubblewrap and that PID 1 into the sandbox's cgroup, and only
+ * then lets it go on. `files` are the contents of the view's data files, written to their
+ * descriptors. It must be spawned from the main thread: the parent-death signal fires when the
+ * spawning thread ends.
  */
 export function startGuest(
   tools: Record<Tool, string>,
   netns: string,
   argv: string[],
   env: Record<string, string>,
-  stdio: StdioOptions,
+  stdio: NonNullable<GuestCommandOptions['stdio']>,
   cgroup: SandboxCgroup,
   arch: SeccompArch,
   files: readonly string[] = [],
 ): GuestProcess {
-  const std = typeof stdio === 'string' ? [stdio, stdio, stdio] : stdio.slice(0, 3);
-  const child = inNetns(netns, () =>
-    spawn(tools.bwrap, argv, {
+  const std = typeof stdio === 'string' ? [stdio, stdio, stdio] : stdio;
+  const piped = (kind: GuestStdio, direction: ChildDescriptor): ChildDescriptor =>
+    kind === 'pipe' ? direction : kind;
+  const program = inNetns(netns, () =>
+    vforkSpawn(tools.bwrap, [tools.bwrap, ...argv], {
       env,
       cwd: '/',
-      stdio: [...std, 'pipe', 'pipe', 'pipe', ...files.map(() => 'pipe')] as StdioOptions,
+      fds: [
+        piped(std[0], 'to-child'),
+        piped(std[1], 'from-child'),
+        piped(std[2], 'from-child'),
+        'to-child', // SECCOMP_FD
+        'from-child', // STATUS_FD
+        'to-child', // BLOCK_FD
+        ...files.map(() => 'to-child' as const),
+      ],
       detached: true,
     }),
   );
+  const { pid, pipes } = program;
+  const writable = (fd: number) => (pipes[fd] as Writable).on('error', () => undefined);
   // the view's data files, in the order of their descriptors from FIRST_FILE_FD
-  files.forEach((content, i) =>
-    (child.stdio[FIRST_FILE_FD + i] as Writable).on('error', () => undefined).end(content),
-  );
-  const [seccompFd, statusFd, blockFd] = [SECCOMP_FD, STATUS_FD, BLOCK_FD].map((fd) => child.stdio[fd]);
-  (seccompFd as Writable).on('error', () => undefined).end(guestFilterBytes(arch));
-  (blockFd as Writable).on('error', () => undefined);
+  files.forEach((content, i) => writable(FIRST_FILE_FD + i).end(content));
+  writable(SECCOMP_FD).end(guestFilterBytes(arch));
+  const blockFd = writable(BLOCK_FD);
   let initPid: number | undefined;
   let killed = false;
   const killAll = () => {
-    for (const pid of [initPid, child.pid]) {
+    for (const p of [initPid, pid]) {
       try {
-        if (pid !== undefined) process.kill(pid, 'SIGKILL');
+        if (p !== undefined) process.kill(p, 'SIGKILL');
       } catch {
         // already gone
       }
@@ -117,46 +134,39 @@ export function startGuest(
   // a wait of its own (~10 ms on cgroup v1), and a PID 1 forked after this is born inside.
   let attachError: Error | undefined;
   try {
-    if (child.pid !== undefined) cgroup.attach(child.pid);
+    cgroup.attach(pid);
   } catch (error) {
     attachError = error instanceof Error ? error : new Error(String(error));
   }
-  const started = new Promise<void>((resolve, reject) => {
-    const lines = createInterface({ input: statusFd as Readable });
-    lines.once('line', (line) => {
-      initPid = (JSON.parse(line) as { 'child-pid'?: number })['child-pid'];
-      try {
-        if (killed || initPid === undefined)
-          throw new AirlockError('AIRLOCK_ERR_SANDBOX_CLOSED', 'killed before it started');
-        if (attachError !== undefined) throw attachError;
-        // (both already inside, unless bubblewrap forked PID 1 before the first move)
-        cgroup.attach(child.pid!);
-        cgroup.attach(initPid);
-      } catch (error) {
-        killAll();
-        reject(error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-      (blockFd as Writable).end('go');
-      resolve();
-    });
-    child.once('error', reject);
-    child.once('close', () =>
-      reject(new AirlockError('AIRLOCK_ERR_GUEST_START', 'the guest ended before it started')),
-    );
+  const started = firstLine(pipes[STATUS_FD] as Readable).then((line) => {
+    initPid = line === null ? undefined : (JSON.parse(line) as { 'child-pid'?: number })['child-pid'];
+    try {
+      if (line === null)
+        throw new AirlockError('AIRLOCK_ERR_GUEST_START', 'the guest ended before it started');
+      if (killed || initPid === undefined)
+        throw new AirlockError('AIRLOCK_ERR_SANDBOX_CLOSED', 'killed before it started');
+      if (attachError !== undefined) throw attachError;
+      // (both already inside, unless bubblewrap forked PID 1 before the first move)
+      cgroup.attach(pid);
+      cgroup.attach(initPid);
+    } catch (error) {
+      killAll();
+      throw error;
+    }
+    blockFd.end('go');
   });
   started.catch(() => undefined);
-  const exited = new Promise<number>((resolve) => {
-    child.once('error', () => resolve(127));
-    child.once('close', (code, signal) => resolve(exitStatusOf(code, signal)));
-  });
+  const exited = program.closed.then(({ code, signal }) => exitStatusOf(code, signal));
   const kill = () => {
     killed = true;
     // before PID 1 is known, the status handler kills it the moment it is
     if (initPid !== undefined) killAll();
   };
   return {
-    child,
+    pid,
+    stdin: pipes[0] as Writable | null,
+    stdout: pipes[1] as Readable | null,
+    stderr: pipes[2] as Readable | null,
     started,
     exited,
     signal(signal) {
@@ -169,6 +179,23 @@ export function startGuest(
     },
     kill,
   };
+}
+
+/** The first line `stream` carries (without its newline), or null if it ends first. */
+function firstLine(stream: Readable): Promise<string | null> {
+  return new Promise((resolve) => {
+    let text = '';
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString();
+      const end = text.indexOf('\n');
+      if (end < 0) return;
+      stream.off('data', onData);
+      stream.resume(); // what follows (bubblewrap's exit report) is not needed
+      resolve(text.slice(0, end));
+    };
+    stream.on('data', onData);
+    stream.once('close', () => resolve(null));
+  });
 }
 
 /** The shell convention for an exit: the code, or 128 + the signal number. */

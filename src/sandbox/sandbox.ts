@@ -267,9 +267,9 @@ export class Sandbox {
 export async function collectOutput(proc: GuestProcess, input = ''): Promise<ExecResult> {
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
-  proc.child.stdout?.on('data', (b: Buffer) => stdout.push(b));
-  proc.child.stderr?.on('data', (b: Buffer) => stderr.push(b));
-  proc.child.stdin?.end(input);
+  proc.stdout?.on('data', (b: Buffer) => stdout.push(b));
+  proc.stderr?.on('data', (b: Buffer) => stderr.push(b));
+  proc.stdin?.on('error', () => undefined).end(input);
   const status = await proc.exited;
   return { status, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
 }

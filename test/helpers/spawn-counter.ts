@@ -1,10 +1,13 @@
 import { ChildProcess } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { PROCESS_START_CHANNEL } from '../../src/net/vfork-spawn.js';
 
 /** ChildProcess's internal `spawn`, which `spawn`, `execFile`, `exec` and `fork` all go through. */
 type Spawning = { spawn: (...args: unknown[]) => unknown };
 
 /**
- * Counts every process this Node process starts from now on, by any of those routes and from
+ * Counts every process this Node process starts from now on: by child_process (`spawn`,
+ * `execFile`, `exec`, `fork`) and by airlock's own posix_spawn (its diagnostics channel), from
  * whichever copy of airlock (src/ under tsx, or the build in dist/). `stop()` puts the original
  * back.
  */
@@ -16,5 +19,13 @@ export function countSpawns(): { count: () => number; stop: () => void } {
     count++;
     return original.apply(this, args);
   };
-  return { count: () => count, stop: () => void (proto.spawn = original) };
+  const onStart = () => void count++;
+  subscribe(PROCESS_START_CHANNEL, onStart);
+  return {
+    count: () => count,
+    stop: () => {
+      proto.spawn = original;
+      unsubscribe(PROCESS_START_CHANNEL, onStart);
+    },
+  };
 }
