@@ -1,7 +1,8 @@
 // Bundles the `airlock` executable into dist/bin/: a small entry (argument parsing, help,
 // errors), the audit writer's worker, and one bundle per command, which the entry loads only
 // when that command runs (src/cli/load-command-bundled.ts) and compiles with
-// V8's code cache of earlier runs (src/cli/code-cache.ts). Node then reads a few large files
+// V8's code cache of earlier runs (src/cli/code-cache.ts), and a bundle per package the commands
+// import only on demand (lazyParts). Node then reads a few large files
 // instead of ~250 small modules, and compiles them once per version instead of every start.
 // The library (dist/index.js, from tsc) stays unbundled. better-sqlite3's JavaScript is bundled
 // too (Node's loader spent ~8 ms of every start resolving its dozen files); its compiled addon is
@@ -42,6 +43,31 @@ const bundledLoader = {
   },
 };
 
+/**
+ * Packages the commands import only on demand (`await import(...)`): TLS interception's
+ * certificates and WebSockets, ~45% of run.cjs. Each is a bundle of its own in dist/bin/,
+ * loaded at that import with the code cache too, so a command's start reads, hashes and
+ * deserialises only what it may need at once.
+ */
+const lazyParts = { '@peculiar/x509': 'lazy-x509', ws: 'lazy-ws' };
+const codeCache = new URL('../src/cli/code-cache.ts', import.meta.url).pathname;
+const lazyLoader = {
+  name: 'lazy-parts',
+  setup(b) {
+    b.onResolve({ filter: /^(@peculiar\/x509|ws)$/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: args.path, namespace: 'lazy-part' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-part' }, (args) => ({
+      contents: [
+        `const { codeCacheDir, loadCommonJs } = require(${JSON.stringify(codeCache)});`,
+        `const file = require('node:path').join(__dirname, '${lazyParts[args.path]}.cjs');`,
+        'module.exports = loadCommonJs(file, codeCacheDir(process.env));',
+      ].join('\n'),
+      resolveDir: 'src',
+    }));
+  },
+};
+
 // Everything is CommonJS, which Node loads faster than ES modules (~13 ms of every start for
 // the entry alone). dist/bin/package.json says so, so the entry and the worker keep their names.
 const commonJs = {
@@ -63,6 +89,13 @@ await build({
   ...common,
   ...commonJs,
   entryPoints: Object.fromEntries(commands.map((name) => [name, `src/cli/${name}.ts`])),
+  outExtension: { '.js': '.cjs' },
+  plugins: [lazyLoader],
+});
+await build({
+  ...common,
+  ...commonJs,
+  entryPoints: Object.fromEntries(Object.entries(lazyParts).map(([pkg, name]) => [name, pkg])),
   outExtension: { '.js': '.cjs' },
 });
 writeFileSync(`${outdir}/package.json`, '{ "type": "commonjs" }\n');

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -48,6 +50,42 @@ test(
       rows.map((r) => [r.status, r.path]),
       [[404, '/v1/x']],
     );
+    assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0, cgroups: [] });
+  },
+);
+
+test(
+  'the bundled executable loads its on-demand parts from their own bundles, with the code cache',
+  { skip: needsRoot },
+  async (t) => {
+    const home = tempHome(t);
+    // TLS interception makes the sandbox's CA at create: the certificate code is lazy-x509.cjs
+    const run = airlock(
+      [
+        'run',
+        '--no-workdir',
+        '--intercept',
+        'all',
+        '--',
+        'sh',
+        '-c',
+        'grep -c "BEGIN CERTIFICATE" "$SSL_CERT_FILE"',
+      ],
+      { AIRLOCK_HOME: home },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.ok(Number(run.stdout) > 1, `the guest's trust bundle holds the sandbox's CA too: ${run.stdout}`);
+    assert.ok(
+      readdirSync(join(home, 'cache')).some((f) => f.startsWith('lazy-x509.cjs-')),
+      'the lazy part was compiled with the code cache',
+    );
+    // every part run.cjs may load on demand is there and loads
+    const parts = [
+      ...readFileSync(join(dirname(BUNDLE), 'run.cjs'), 'latin1').matchAll(/"(lazy-[a-z0-9-]+)\.cjs"/g),
+    ];
+    assert.deepEqual(parts.map((m) => m[1]).sort(), ['lazy-ws', 'lazy-x509']);
+    const ws = createRequire(BUNDLE)('./lazy-ws.cjs') as { WebSocketServer?: unknown };
+    assert.equal(typeof ws.WebSocketServer, 'function');
     assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0, cgroups: [] });
   },
 );
