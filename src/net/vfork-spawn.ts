@@ -5,9 +5,9 @@ import { close, dupAbove, posixSpawn, socketPair, waitNoHang } from './libc.js';
 
 /**
  * Starts a program with posix_spawn instead of child_process. libuv forks, and a fork copies
- * this process's page tables while the event loop waits: ~7 ms from a fresh `airlock run`,
- * 16–23 ms from a process of 150–470 MB, which every sandbox of a daemon waits through at each
- * guest's start. glibc's posix_spawn is a vfork: ~0.3 ms, whatever this process's size.
+ * this process's page tables while the event loop waits: 6 ms from a bare Node process, 12–21 ms
+ * from one of 150–470 MB, which every sandbox of a daemon waits through at each guest's start.
+ * glibc's posix_spawn is a vfork: ~0.6 ms, whatever this process's size.
  *
  * What child_process would do around it is done here: socket pairs for the piped descriptors
  * (as Node's own child stdio), and reaping at SIGCHLD (libuv waits only for the pids it
