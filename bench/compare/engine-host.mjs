@@ -41,14 +41,12 @@ async function handle(request) {
   }
   if (op !== 'spawn') throw new Error(`unknown op ${op}`);
   const guest = sandbox.spawn(request.argv);
-  guest.child.stdout.setEncoding('utf8').on('data', (stdout) => send({ id, stdout }));
-  guest.child.stderr.setEncoding('utf8').on('data', (stderr) => send({ id, stderr }));
-  guest.child.stdin.end(request.input ?? '');
+  guest.stdout.setEncoding('utf8').on('data', (stdout) => send({ id, stdout }));
+  guest.stderr.setEncoding('utf8').on('data', (stderr) => send({ id, stderr }));
+  guest.stdin.end(request.input ?? '');
   const exit = await guest.exited;
   // the exit may be seen before the last output: wait for both pipes to end
-  await Promise.all(
-    [guest.child.stdout, guest.child.stderr].map((s) => (s.readableEnded ? undefined : once(s, 'end'))),
-  );
+  await Promise.all([guest.stdout, guest.stderr].map((s) => (s.readableEnded ? undefined : once(s, 'end'))));
   send({ id, exit });
 }
 
