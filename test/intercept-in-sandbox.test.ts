@@ -286,11 +286,16 @@ test("a second sandbox does not trust the first one's CA", { skip: needsRoot }, 
     a.child.kill('SIGTERM');
     await a.done;
   });
+  // one listener for all of it: chunks read in one go are emitted back to back, and a `once`
+  // per chunk would miss the second; a run that ends first fails here instead of hanging
   let out = '';
-  while (!/proxy=http:\/\/[\d.]+:\d+\n/.test(out)) {
-    const [chunk] = (await once(a.child.stdout!, 'data')) as [Buffer];
-    out += chunk.toString();
-  }
+  a.child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  let ready = false;
+  const ended = a.done.then((r) => {
+    if (!ready) assert.fail(`sandbox A ended first: ${JSON.stringify(r)}`);
+  });
+  while (!/proxy=http:\/\/[\d.]+:\d+\n/.test(out)) await Promise.race([once(a.child.stdout!, 'data'), ended]);
+  ready = true;
   const [, gateway, port] = /proxy=http:\/\/([\d.]+):(\d+)/.exec(out)!;
   const bundleA = out.slice(0, out.indexOf('proxy='));
   const bundleB = await bundleOf();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -74,17 +74,24 @@ test('the program gets no descriptor but those it is given, not even one this pr
   assert.ok(inherited > 3, 'control: the open descriptor is one the program could have seen');
 });
 
-test("'inherit' passes this process's own stdio, which Node marks close-on-exec", () => {
+test("'inherit' passes this process's own stdio (close-on-exec and non-blocking in Node), blocking", () => {
+  // the child writes 1 MB through a pipe Node made non-blocking for itself, and says whether
+  // its stdout is blocking (O_NONBLOCK is 04000 in fdinfo's octal flags)
+  const child = `grep "^flags:" /proc/self/fdinfo/1 >&2; head -c 1000000 /dev/zero; echo to-stderr >&2`;
   const script = `
     import { vforkSpawn } from ${JSON.stringify(fileURLToPath(new URL('../src/net/vfork-spawn.ts', import.meta.url)))};
-    const p = vforkSpawn('/bin/sh', ['/bin/sh', '-c', 'echo to-stdout; echo to-stderr >&2'], {
+    const p = vforkSpawn('/bin/sh', ['/bin/sh', '-c', ${JSON.stringify(child)}], {
       env: {}, cwd: '/', fds: ['inherit', 'inherit', 'inherit'], detached: false });
-    await p.closed;`;
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    encoding: 'utf8',
+    process.exitCode = (await p.closed).code;`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 4_000_000,
   });
-  assert.equal(out, 'to-stdout\n');
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.equal(r.stdout.length, 1_000_000, 'every byte arrived');
+  const [flags, last] = r.stderr.toString().trim().split('\n');
+  assert.equal(Number.parseInt(flags!.split(/\s+/)[1]!, 8) & 0o4000, 0, `a blocking stdout: ${flags}`);
+  assert.equal(last, 'to-stderr');
 });
 
 test('a program that cannot be run throws at once, naming why, and leaves no descriptor behind', () => {

@@ -161,6 +161,9 @@ export const recv = (fd: number, buf: Buffer) => checked('recv', 'netlink', fd, 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const F_DUPFD_CLOEXEC = 1030;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
 const WNOHANG = 1;
 const O_RDWR = 2;
 // posix_spawnattr_setflags (glibc's values)
@@ -185,6 +188,20 @@ export function dupAbove(fd: number, min: number): number {
   const r = Number(call('fcntl')(fd, F_DUPFD_CLOEXEC, 'int', min));
   if (r === -1) throw failure('AIRLOCK_ERR_GUEST_START', 'fcntl', 'F_DUPFD_CLOEXEC', ffi().errno());
   return r;
+}
+
+/**
+ * Makes `fd`'s open file blocking again. The flag belongs to the open file, which a dup shares:
+ * what Node made non-blocking for itself (a pipe on its stdout) would be non-blocking for a
+ * child too, whose writes then fail with EAGAIN once the pipe is full.
+ */
+export function makeBlocking(fd: number): void {
+  const flags = Number(call('fcntl')(fd, F_GETFL));
+  if (flags === -1) throw failure('AIRLOCK_ERR_GUEST_START', 'fcntl', 'F_GETFL', ffi().errno());
+  if ((flags & O_NONBLOCK) === 0) return;
+  if (Number(call('fcntl')(fd, F_SETFL, 'int', flags & ~O_NONBLOCK)) === -1) {
+    throw failure('AIRLOCK_ERR_GUEST_START', 'fcntl', 'F_SETFL', ffi().errno());
+  }
 }
 
 /** The wait status of child `pid` once it has ended (and reaps it); null while it runs. */

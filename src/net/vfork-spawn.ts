@@ -1,7 +1,7 @@
 import { channel } from 'node:diagnostics_channel';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
-import { close, dupAbove, posixSpawn, socketPair, waitNoHang } from './libc.js';
+import { close, dupAbove, makeBlocking, posixSpawn, socketPair, waitNoHang } from './libc.js';
 
 /**
  * Starts a program with posix_spawn instead of child_process. libuv forks, and a fork copies
@@ -55,8 +55,10 @@ export function vforkSpawn(file: string, argv: readonly string[], options: Vfork
     fds.forEach((kind, i) => {
       if (kind === 'ignore') return void mine.push(null);
       if (kind === 'inherit') {
-        // a copy, dup2'ed onto the number: Node marks even 0-2 close-on-exec, and a dup2 clears it
+        // a copy, dup2'ed onto the number: Node marks even 0-2 close-on-exec, and a dup2 clears
+        // it; blocking, as child_process leaves a child's stdio (and with it this process's)
         const copy = dupAbove(i, fds.length);
+        makeBlocking(copy);
         toClose.push(copy);
         dup2.push([copy, i]);
         return void mine.push(null);
