@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, watch } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openState } from '../src/sandbox/state.js';
@@ -37,16 +39,20 @@ function waitForLine(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<Re
 }
 
 test('kill -9 of airlock takes the guest down with it', { skip: needsRoot, timeout: 60_000 }, async (t) => {
-  const home = tempHome(t);
+  // not tempHome: its removal would run before the gc below, which would then make it anew
+  const home = mkdtempSync(join(tmpdir(), 'airlock-test-'));
   const half = 300_000 + randomInt(49_999);
   const marker = String(2 * half + 1); // computed in the guest, so only the sleep's argv holds it
   // the guest keeps calling its proxy; a process that later takes the orphaned gateway
   // address must hear nothing from it
   const script = `while :; do curl -s -m 1 "$AIRLOCK_PROXY_URL/ping" >/dev/null 2>&1; sleep 0.1; done & sleep $((${half} * 2 + 1)) & echo "ready $AIRLOCK_PROXY_URL"; wait`;
-  // what the kernel keeps after a crash goes with gc, also when an assertion below fails
-  t.after(() => runCli(['gc'], { AIRLOCK_HOME: home }));
   const { child, done } = startCli(['run', '--no-workdir', '--', 'sh', '-c', script], { AIRLOCK_HOME: home });
-  t.after(() => child.kill('SIGKILL'));
+  // what the kernel keeps after a crash goes with gc, also when an assertion below fails; then the home
+  t.after(async () => {
+    child.kill('SIGKILL');
+    await runCli(['gc'], { AIRLOCK_HOME: home });
+    rmSync(home, { recursive: true, force: true });
+  });
   const [, proxyUrl] = await waitForLine(child.stdout!, /ready (http:\/\/\S+)\n/);
   for (let i = 0; i < 50 && processesWith(marker).length === 0; i++) await sleep(20);
   assert.equal(processesWith(marker).length, 1, 'control: the guest runs');
