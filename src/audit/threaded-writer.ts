@@ -200,7 +200,8 @@ export function startAuditThread(options: AuditThreadOptions): AuditService {
       if (!sent && outbox.length === 0) {
         // nothing to commit: a thread still booting is stopped, and none starts later
         dead ??= new AirlockError('AIRLOCK_ERR_AUDIT_WRITE', 'the audit thread stopped: closed');
-        closing ??= Promise.resolve(void worker?.terminate());
+        void worker?.terminate();
+        closing ??= Promise.resolve();
       }
       closing ??= ask('close').then(
         () => void worker!.terminate(),

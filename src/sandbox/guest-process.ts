@@ -139,10 +139,10 @@ export function startGuest(
     attachError = error instanceof Error ? error : new Error(String(error));
   }
   const started = firstLine(pipes[STATUS_FD] as Readable).then((line) => {
-    initPid = line === null ? undefined : (JSON.parse(line) as { 'child-pid'?: number })['child-pid'];
     try {
       if (line === null)
         throw new AirlockError('AIRLOCK_ERR_GUEST_START', 'the guest ended before it started');
+      initPid = (JSON.parse(line) as { 'child-pid'?: number })['child-pid'];
       if (killed || initPid === undefined)
         throw new AirlockError('AIRLOCK_ERR_SANDBOX_CLOSED', 'killed before it started');
       if (attachError !== undefined) throw attachError;
