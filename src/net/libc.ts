@@ -54,8 +54,32 @@ const SIGNATURES = {
 } as const;
 
 export function ffi(): Koffi {
-  koffi ??= createRequire(import.meta.url)('koffi') as Koffi;
+  koffi ??= loadKoffi();
   return koffi;
+}
+
+/** the koffi major version whose API (load, func, errno) this module is written against */
+const KOFFI_MAJOR = 3;
+
+/**
+ * koffi's prebuilt addon, loaded straight from its platform package: koffi's own entry finds
+ * it by reading Node's ELF headers and trying package after package, ~10 ms of every `run`
+ * against ~3 ms for the load itself. It only wraps the addon with deprecated aliases, which
+ * airlock does not use. Any miss (another platform, a musl system, another layout or major
+ * version) falls back to that entry, which reports what is wrong in its own words.
+ */
+function loadKoffi(): Koffi {
+  const require = createRequire(import.meta.url);
+  try {
+    const { platform, arch } = process;
+    const file = require.resolve(`@koromix/koffi-${platform}-${arch}/${platform}_${arch}/koffi.node`);
+    const addon = { exports: {} as Koffi };
+    process.dlopen(addon, file);
+    if (parseInt(addon.exports.version, 10) === KOFFI_MAJOR) return addon.exports;
+  } catch {
+    // koffi's own entry below
+  }
+  return require('koffi') as Koffi;
 }
 
 /** Loads a shared library by soname, or throws naming it and what provides it. */
