@@ -9,6 +9,7 @@
 // loaded from where its install puts it (src/store/sqlite.ts).
 import { build } from 'esbuild';
 import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 
 const outdir = 'dist/bin';
 rmSync(outdir, { recursive: true, force: true }); // files of an earlier build must not ship
@@ -45,26 +46,71 @@ const bundledLoader = {
 
 /**
  * Packages the commands import only on demand (`await import(...)`): TLS interception's
- * certificates and WebSockets, ~45% of run.cjs. Each is a bundle of its own in dist/bin/,
- * loaded at that import with the code cache too, so a command's start reads, hashes and
- * deserialises only what it may need at once.
+ * certificates, WebSockets, and undici's Agent (its pools, HTTP/1 and HTTP/2 clients and
+ * parser), together ~70% of run.cjs. Each is a bundle of its own in dist/bin/, loaded at that
+ * import with the code cache too, so a command's start reads, hashes and deserialises only what
+ * it may need at once.
  */
-const lazyParts = { '@peculiar/x509': 'lazy-x509', ws: 'lazy-ws' };
+const lazyParts = {
+  '@peculiar/x509': 'lazy-x509',
+  ws: 'lazy-ws',
+  'undici/lib/dispatcher/agent.js': 'lazy-undici',
+};
+const lazyImport = /^(@peculiar\/x509|ws|undici\/lib\/dispatcher\/agent\.js)$/;
 const codeCache = new URL('../src/cli/code-cache.ts', import.meta.url).pathname;
+
+/**
+ * undici's modules that a command bundle holds itself (the connector, errors and util that
+ * src/proxy/core/undici-parts.ts imports, and what they import) must stay one copy when the
+ * Agent comes: undici marks its objects with symbols of its own module and checks its own error
+ * classes. So the command's loader of lazy-undici publishes a getter for each of them
+ * (UNDICI_SHARED), and lazy-undici takes those in place of its own copies. `shared` is filled
+ * by a first build of the commands (their undici modules, read from esbuild's metafile).
+ */
+const UNDICI_SHARED = "Symbol.for('airlock.undici-modules')";
+const isUndici = (path) => /(^|\/)node_modules\/undici\/.*\.js$/.test(path);
+const sharedUndici = new Set();
+const relativePath = (path) => relative(process.cwd(), path);
+
 const lazyLoader = {
   name: 'lazy-parts',
   setup(b) {
-    b.onResolve({ filter: /^(@peculiar\/x509|ws)$/ }, (args) =>
+    b.onResolve({ filter: lazyImport }, (args) =>
       args.kind === 'dynamic-import' ? { path: args.path, namespace: 'lazy-part' } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'lazy-part' }, (args) => ({
       contents: [
+        ...(lazyParts[args.path] === 'lazy-undici' ? [publishUndici()] : []),
         `const { codeCacheDir, loadCommonJs } = require(${JSON.stringify(codeCache)});`,
         `const file = require('node:path').join(__dirname, '${lazyParts[args.path]}.cjs');`,
         'module.exports = loadCommonJs(file, codeCacheDir(process.env));',
       ].join('\n'),
-      resolveDir: 'src',
+      resolveDir: process.cwd(),
     }));
+  },
+};
+
+/** The command's side: a getter per undici module it holds (each the bundle's one copy). */
+function publishUndici() {
+  const getters = [...sharedUndici].map((path) => `[${JSON.stringify(path)}, () => require('./${path}')]`);
+  return `globalThis[${UNDICI_SHARED}] = new Map([${getters.join(', ')}]);`;
+}
+
+/** lazy-undici's side: a module the command holds is taken from it, never bundled again. */
+const sharedFromCommand = {
+  name: 'undici-shared',
+  setup(b) {
+    b.onLoad({ filter: /node_modules\/undici\/.*\.js$/ }, (args) => {
+      const path = relativePath(args.path);
+      if (!sharedUndici.has(path)) return undefined;
+      return {
+        contents: [
+          `const get = globalThis[${UNDICI_SHARED}]?.get(${JSON.stringify(path)});`,
+          `if (!get) throw new Error('lazy-undici: the command did not publish ${path}');`,
+          'module.exports = get();',
+        ].join('\n'),
+      };
+    });
   },
 };
 
@@ -85,18 +131,25 @@ await build({
   entryPoints: { airlock: 'src/cli/bin.ts', 'audit-worker': 'src/audit/audit-worker.ts' },
   plugins: [bundledLoader],
 });
-await build({
+const commandBuild = {
   ...common,
   ...commonJs,
   entryPoints: Object.fromEntries(commands.map((name) => [name, `src/cli/${name}.ts`])),
   outExtension: { '.js': '.cjs' },
   plugins: [lazyLoader],
-});
+};
+// first the undici modules the commands hold, then the commands publishing them
+const { metafile } = await build({ ...commandBuild, write: false, metafile: true });
+for (const output of Object.values(metafile.outputs)) {
+  for (const path of Object.keys(output.inputs)) if (isUndici(path)) sharedUndici.add(path);
+}
+await build(commandBuild);
 await build({
   ...common,
   ...commonJs,
   entryPoints: Object.fromEntries(Object.entries(lazyParts).map(([pkg, name]) => [name, pkg])),
   outExtension: { '.js': '.cjs' },
+  plugins: [sharedFromCommand],
 });
 writeFileSync(`${outdir}/package.json`, '{ "type": "commonjs" }\n');
 chmodSync(`${outdir}/airlock.js`, 0o755);

@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { leftovers } from './helpers/fake-internet.js';
+import { createFakeUpstream } from './helpers/fake-upstream.js';
+import { canarySecret } from './helpers/proxy-bench.js';
+import { createTestCa } from './helpers/test-ca.js';
 import { needsRoot, tempHome } from './helpers/sandbox-bench.js';
 import { anIntent } from './helpers/audit-db.js';
 import { createAuditWriter } from '../src/audit/writer.js';
@@ -83,12 +87,102 @@ test(
     const parts = [
       ...readFileSync(join(dirname(BUNDLE), 'run.cjs'), 'latin1').matchAll(/"(lazy-[a-z0-9-]+)\.cjs"/g),
     ];
-    assert.deepEqual(parts.map((m) => m[1]).sort(), ['lazy-ws', 'lazy-x509']);
+    assert.deepEqual(parts.map((m) => m[1]).sort(), ['lazy-undici', 'lazy-ws', 'lazy-x509']);
     const ws = createRequire(BUNDLE)('./lazy-ws.cjs') as { WebSocketServer?: unknown };
     assert.equal(typeof ws.WebSocketServer, 'function');
     assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0, cgroups: [] });
   },
 );
+
+test(
+  "the bundled executable forwards upstream through undici's Agent from lazy-undici.cjs",
+  { skip: needsRoot },
+  async (t) => {
+    const home = tempHome(t);
+    const ca = createTestCa(t);
+    const body = 'x'.repeat(200_000); // streamed through the Agent's client and parser
+    const upstream = await createFakeUpstream({
+      ca,
+      hostnames: ['echo.test'],
+      t,
+      handler: (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end(body),
+    });
+    const closed = await closedPort();
+    const service = (name: string, port: number) => ({
+      name,
+      envVar: `${name.toUpperCase()}_KEY`,
+      upstream: `https://${name}.test:${port}`,
+      carrier: { kind: 'header', header: 'authorization', template: 'Bearer {secret}' },
+      baseUrlVariables: [{ name: `${name.toUpperCase()}_BASE_URL` }],
+    });
+    const config = join(home, 'config.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        services: [service('echo', upstream.port), service('gone', closed)],
+        credentials: { ECHO_KEY: 'env:ECHO_REAL', GONE_KEY: 'env:ECHO_REAL' },
+        resolve: { 'echo.test': '127.0.0.1', 'gone.test': '127.0.0.1' },
+        upstreamCa: [ca.caFile],
+      }),
+    );
+    const secret = canarySecret('lazy-undici');
+    const guest = [
+      'curl -s "$ECHO_BASE_URL/hello" | wc -c',
+      'curl -s -o /dev/null -w "%{http_code}\\n" "$GONE_BASE_URL/hello"',
+    ].join('; ');
+    const run = await airlockAsync(['run', '--config', config, '--no-workdir', '--', 'sh', '-c', guest], {
+      AIRLOCK_HOME: home,
+      ECHO_REAL: secret,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    // the whole answer came through, and a refused connection is the proxy's 502, not a crash
+    assert.deepEqual(run.stdout.trim().split('\n'), [String(body.length), '502']);
+    assert.equal(upstream.requests.length, 1);
+    assert.equal(upstream.requests[0]!.headers.authorization, `Bearer ${secret}`);
+    assert.ok(!run.stdout.includes(secret) && !run.stderr.includes(secret));
+    assert.ok(
+      readdirSync(join(home, 'cache')).some((f) => f.startsWith('lazy-undici.cjs-')),
+      'the Agent came from lazy-undici.cjs, compiled with the code cache',
+    );
+    assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0, cgroups: [] });
+  },
+);
+
+test("lazy-undici.cjs holds no copy of undici's modules the command bundle holds", () => {
+  // undici marks its objects with module-local symbols and checks its own error classes: a
+  // second copy of its core in the lazy part would not recognise the command's objects
+  const read = (name: string) => readFileSync(join(dirname(BUNDLE), name), 'latin1');
+  const run = read('run.cjs');
+  const agent = read('lazy-undici.cjs');
+  for (const marker of ['kUrl:Symbol("url")', 'ConnectTimeoutError']) {
+    assert.ok(run.includes(marker), `run.cjs holds undici's core (${marker})`);
+    assert.ok(!agent.includes(marker), `lazy-undici.cjs has its own copy of ${marker}`);
+  }
+  const agentClass = /\bAgent\d*=class extends DispatcherBase/;
+  assert.match(agent, agentClass, "lazy-undici.cjs is undici's Agent");
+  assert.doesNotMatch(run, agentClass, 'run.cjs does not hold the Agent');
+});
+
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = createNetServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** The executable without blocking this process (a server in the test must keep answering). */
+async function airlockAsync(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(BUNDLE, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const [status] = (await once(child, 'close')) as [number];
+  return { status, stdout, stderr };
+}
 
 test('the executable exits only once a slow reader has all of its output', async (t) => {
   // it exits with process.exit, which drops what a full pipe still holds back unless it waits

@@ -50,6 +50,9 @@ export interface ExecOutput {
   exitCode: number;
 }
 
+/** How long a guest runs before its proxy loads undici's Agent (`RunningProxy.warmUp`). */
+const WARM_UP_AFTER_MS = 50;
+
 /** One sandbox of an engine: run commands in it, then remove it (or let the engine do so). */
 export class EngineSandbox {
   readonly createdAt = new Date();
@@ -134,10 +137,12 @@ export class EngineSandbox {
     if (this.closed) throw new AirlockError('AIRLOCK_ERR_SANDBOX_CLOSED', `sandbox ${this.id} is closed`);
     assertCallerVariables(options.env ?? {}, this.#enforced.policy);
     const proc = this.#enforced.sandbox.spawn(command, options);
-    // once the guest runs, not while it starts (its start waits for this thread), and well
-    // before its first request, which comes after its own start (tens of ms at the least)
+    // once the guest has run a while: not while it starts (loading undici's Agent takes this
+    // thread ~15 ms, and the start competes with it for a small machine's CPU), not at all for a
+    // guest that ends sooner, and before a first request, which comes after an SDK's own start
+    // (a request sooner than that loads the Agent itself)
     proc.started.then(
-      () => this.#enforced.warmUp(),
+      () => void setTimeout(() => this.#enforced.warmUp(), WARM_UP_AFTER_MS).unref(),
       () => undefined,
     );
     this.#running.add(proc);

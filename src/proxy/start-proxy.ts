@@ -18,7 +18,7 @@ export interface RunningProxy {
   /** a live change of policy or credentials (see ProxyApp.update) */
   update(patch: ProxyUpdate): void;
   /**
-   * Loads what the first request needs (undici's Agent: ~9 ms of CPU), so that request does
+   * Loads what the first request needs (undici's Agent: ~15 ms of CPU), so that request does
    * not wait for it; without a call, the first request loads it.
    */
   warmUp(): void;

@@ -21,9 +21,10 @@ let agentClass: typeof Agent | undefined;
 let loading: Promise<void> | undefined;
 
 /**
- * Loads undici's Agent with its pools and HTTP/1 and HTTP/2 clients: ~9 ms of CPU that
- * `airlock run` would otherwise spend before its guest starts. `RunningProxy.warmUp` starts it
- * once a guest runs; otherwise the first request does.
+ * Loads undici's Agent with its pools, HTTP/1 and HTTP/2 clients and parser (~15 ms of CPU;
+ * in the bundled executable `dist/bin/lazy-undici.cjs`, which takes this file's undici modules
+ * rather than copies: scripts/bundle.mjs). `RunningProxy.warmUp` starts it once a guest has run
+ * a while; otherwise the first request does.
  */
 export function loadAgent(): Promise<void> {
   return (loading ??= import('undici/lib/dispatcher/agent.js').then((m) => {
