@@ -45,6 +45,8 @@ function imports(file: string): string[] {
   return [
     ...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm),
     ...text.matchAll(/import\(['"]([^'"]+)['"]\)/g),
+    // a built-in module loaded at its first use
+    ...text.matchAll(/getBuiltinModule\(['"]([^'"]+)['"]\)/g),
   ].map((m) => m[1]!);
 }
 

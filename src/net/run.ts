@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -53,7 +52,7 @@ export function programPath(program: string): string {
  */
 export function runCommand(program: string, args: readonly string[], input?: string): Promise<CommandResult> {
   return new Promise((resolve) => {
-    const child = spawn(programPath(program), args, {
+    const child = process.getBuiltinModule('node:child_process').spawn(programPath(program), args, {
       env: COMMAND_ENV,
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });

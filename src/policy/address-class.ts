@@ -94,14 +94,24 @@ function table(family: 'ipv4' | 'ipv6', rows: typeof V4): [AddressCategory, Bloc
   });
 }
 
-const V4_TABLE = table('ipv4', V4);
-const V6_TABLE = table('ipv6', V6);
-/** global unicast: every IPv6 address outside it is unassigned or special */
-const GLOBAL_UNICAST = new BlockList();
-GLOBAL_UNICAST.addSubnet('2000::', 3, 'ipv6');
+/** The range tables, made at the first lookup (a `run` whose guest never uses the forward proxy needs none). */
+let tables: {
+  v4: [AddressCategory, BlockList][];
+  v6: [AddressCategory, BlockList][];
+  globalUnicast: BlockList;
+};
+function rangeTables(): typeof tables {
+  if (tables === undefined) {
+    // global unicast: every IPv6 address outside it is unassigned or special
+    const globalUnicast = new BlockList();
+    globalUnicast.addSubnet('2000::', 3, 'ipv6');
+    tables = { v4: table('ipv4', V4), v6: table('ipv6', V6), globalUnicast };
+  }
+  return tables;
+}
 
 function classifyV4(ip: string): AddressCategory {
-  return V4_TABLE.find(([, list]) => list.check(ip, 'ipv4'))?.[0] ?? 'public';
+  return rangeTables().v4.find(([, list]) => list.check(ip, 'ipv4'))?.[0] ?? 'public';
 }
 
 function embedded(words: readonly number[], at: number, via: AddressClass['via']): AddressClass {
@@ -123,9 +133,10 @@ export function classifyAddress(literal: string): AddressClass {
   if (w[0] === 0x64 && w[1] === 0xff9b && zeroes(2, 6)) return embedded(w, 6, 'nat64');
   if (w[0] === 0x2002) return embedded(w, 1, '6to4');
   const text = formatIp(ip);
-  const hit = V6_TABLE.find(([, list]) => list.check(text, 'ipv6'));
+  const { v6, globalUnicast } = rangeTables();
+  const hit = v6.find(([, list]) => list.check(text, 'ipv6'));
   if (hit) return { category: hit[0] };
-  return { category: GLOBAL_UNICAST.check(text, 'ipv6') ? 'public' : 'reserved' };
+  return { category: globalUnicast.check(text, 'ipv6') ? 'public' : 'reserved' };
 }
 
 /**

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import { SANDBOX_CA_PATH, TRUST_BUNDLE_PATH } from './guest-env.js';
 
 /** The system's CA bundle on Debian, Ubuntu, Alpine and Arch (Fedora and RHEL keep a compatible copy here too). */
@@ -14,7 +13,7 @@ export function trustFiles(caPem: string, systemBundle = SYSTEM_BUNDLE): Record<
   try {
     system = readFileSync(systemBundle, 'utf8');
   } catch {
-    system = rootCertificates.join('\n');
+    system = process.getBuiltinModule('node:tls').rootCertificates.join('\n');
   }
   const ca = caPem.endsWith('\n') ? caPem : `${caPem}\n`;
   return {

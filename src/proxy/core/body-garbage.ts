@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /**
@@ -16,6 +15,7 @@ type Collect = () => void;
 
 /** V8's own `gc({ type: 'minor' })`, made reachable without exposing `gc` to the engine's code. */
 function minorCollector(): Collect {
+  const { setFlagsFromString } = process.getBuiltinModule('node:v8');
   setFlagsFromString('--expose-gc');
   try {
     // the flag takes effect for contexts created after it: this one's `gc` is the only one

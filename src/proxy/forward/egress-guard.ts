@@ -1,4 +1,3 @@
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { BlockList, connect, isIP, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { AirlockError } from '../../errors.js';
@@ -49,7 +48,11 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
   }
   const local = options.localAddresses ?? interfaceAddresses;
   const lookup =
-    options.lookup ?? (async (host: string) => (await dnsLookup(host, { all: true })).map((a) => a.address));
+    options.lookup ??
+    (async (host: string) =>
+      (await process.getBuiltinModule('node:dns/promises').lookup(host, { all: true })).map(
+        (a) => a.address,
+      ));
 
   /** Why the proxy never connects to `ip` (undefined = it may). */
   function refusal(ip: string): string | undefined {

@@ -1,4 +1,4 @@
-import { connect as tlsConnect, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import { LazyAgent } from '../core/undici-parts.js';
 import type { EgressGuard } from '../core/context.js';
 
@@ -31,7 +31,7 @@ export function createInspectDispatcher(options: InspectDispatcherOptions): Lazy
         .then((address) => options.guard.dial(address, port))
         .then(
           (socket) => {
-            const tls = tlsConnect({
+            const tls = process.getBuiltinModule('node:tls').connect({
               socket,
               servername: host,
               secureContext: options.secureContext,

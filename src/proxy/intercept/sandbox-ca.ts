@@ -1,7 +1,7 @@
 import type * as X509 from '@peculiar/x509';
 import { randomBytes, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 
 let library: Promise<typeof X509> | undefined;
 
@@ -111,7 +111,9 @@ export async function createSandboxCa(options: SandboxCaOptions = {}): Promise<S
         authorityKey,
       ],
     });
-    return createSecureContext({ key: leafKeyPem, cert: leaf.toString('pem') + '\n' + certPem });
+    return process
+      .getBuiltinModule('node:tls')
+      .createSecureContext({ key: leafKeyPem, cert: leaf.toString('pem') + '\n' + certPem });
   }
 
   return {

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ForwardTarget } from '../../policy/index.js';
 import { serverOptions } from '../core/proxy-server.js';
@@ -74,7 +73,7 @@ export function createTlsTerminator(options: TlsTerminatorOptions): TlsTerminato
         return void socket.destroy();
       }
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      const tls = new TLSSocket(socket, {
+      const tls = new (process.getBuiltinModule('node:tls').TLSSocket)(socket, {
         isServer: true,
         secureContext: context,
         ALPNProtocols: ['http/1.1'],

@@ -1,5 +1,4 @@
 import type { Transform } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 
 /**
  * The proxy asks upstreams for `accept-encoding: identity` so the secret scrubber sees plain
@@ -16,6 +15,7 @@ export function createBodyDecoder(
     .map((c) => c.trim().toLowerCase())
     .filter((c) => c !== '' && c !== 'identity');
   if (codings.length === 0) return undefined;
+  const { createBrotliDecompress, createGunzip, createInflate } = process.getBuiltinModule('node:zlib');
   const decoders: Transform[] = [];
   // codings are listed in the order they were applied, so they are undone last-first
   for (const coding of codings.reverse()) {

@@ -1,4 +1,4 @@
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import type { buildConnector as BuildConnector } from 'undici';
 import { buildConnector, LazyAgent } from '../core/undici-parts.js';
 
@@ -29,6 +29,7 @@ export function secureContextFor(ca: readonly string[]): SecureContext {
   const key = ca.join('\n');
   let context = secureContexts.get(key);
   if (context === undefined) {
+    const { createSecureContext, rootCertificates } = process.getBuiltinModule('node:tls');
     context = createSecureContext({ ca: [...rootCertificates, ...ca] });
     secureContexts.set(key, context);
   }

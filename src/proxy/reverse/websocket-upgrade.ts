@@ -1,7 +1,6 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { pipeline, type Duplex } from 'node:stream';
-import { connect as tlsConnect } from 'node:tls';
 import type { AuditEntry, RequestIntent } from '../../audit/sink.js';
 import { AirlockError, errorType } from '../../errors.js';
 import { errorAnswer } from '../core/answer.js';
@@ -96,7 +95,9 @@ function dialUpstream(ctx: ProxyContext, upstream: URL): Socket {
   let socket: Socket;
   if (upstream.protocol === 'https:') {
     const target = upstreamTlsTarget(ctx.deps, upstream.hostname);
-    socket = tlsConnect({ ...target, port, rejectUnauthorized: true, ALPNProtocols: ['http/1.1'] });
+    socket = process
+      .getBuiltinModule('node:tls')
+      .connect({ ...target, port, rejectUnauthorized: true, ALPNProtocols: ['http/1.1'] });
     socket.once('secureConnect', () => socket.setTimeout(0));
   } else {
     const resolve = ctx.deps.resolve ?? {};
