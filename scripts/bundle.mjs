@@ -46,17 +46,22 @@ const bundledLoader = {
 
 /**
  * Packages the commands import only on demand (`await import(...)`): TLS interception's
- * certificates, WebSockets, and undici's Agent (its pools, HTTP/1 and HTTP/2 clients and
+ * certificates (and the Reflect polyfill they read), WebSockets, and undici's Agent (its pools, HTTP/1 and HTTP/2 clients and
  * parser), together ~70% of run.cjs. Each is a bundle of its own in dist/bin/, loaded at that
  * import with the code cache too, so a command's start reads, hashes and deserialises only what
  * it may need at once.
  */
 const lazyParts = {
   '@peculiar/x509': 'lazy-x509',
+  'reflect-metadata': 'lazy-reflect-metadata',
   ws: 'lazy-ws',
   'undici/lib/dispatcher/agent.js': 'lazy-undici',
 };
-const lazyImport = /^(@peculiar\/x509|ws|undici\/lib\/dispatcher\/agent\.js)$/;
+const lazyImport = new RegExp(
+  `^(${Object.keys(lazyParts)
+    .map((p) => p.replace(/[./]/g, '\\$&'))
+    .join('|')})$`,
+);
 const codeCache = new URL('../src/cli/code-cache.ts', import.meta.url).pathname;
 
 /**

@@ -87,7 +87,12 @@ test(
     const parts = [
       ...readFileSync(join(dirname(BUNDLE), 'run.cjs'), 'latin1').matchAll(/"(lazy-[a-z0-9-]+)\.cjs"/g),
     ];
-    assert.deepEqual(parts.map((m) => m[1]).sort(), ['lazy-undici', 'lazy-ws', 'lazy-x509']);
+    assert.deepEqual(parts.map((m) => m[1]).sort(), [
+      'lazy-reflect-metadata',
+      'lazy-undici',
+      'lazy-ws',
+      'lazy-x509',
+    ]);
     const ws = createRequire(BUNDLE)('./lazy-ws.cjs') as { WebSocketServer?: unknown };
     assert.equal(typeof ws.WebSocketServer, 'function');
     assert.deepEqual(await leftovers(), { netns: [], links: [], elements: 0, cgroups: [] });

@@ -5,6 +5,7 @@ import type { SandboxPolicy } from '../policy/index.js';
 import type { BudgetLedger } from '../budget/index.js';
 import type { AirlockError } from '../errors.js';
 import type { SandboxCa } from './intercept/sandbox-ca.js';
+import type { LogLevelName } from './core/logger.js';
 
 /** A granted credential: the real value (memory only) and the guest's stand-in for it. */
 export interface ServiceCredential {
@@ -68,8 +69,8 @@ export interface EgressOptions {
 }
 
 export interface ProxyLoggerOptions {
-  /** pino level (omitted = 'info') */
-  level?: string;
+  /** log level, as AIRLOCK_LOG_LEVEL names it (omitted = 'info') */
+  level?: LogLevelName;
   /** where log lines go (omitted = stdout) */
   stream?: NodeJS.WritableStream;
 }

@@ -47,7 +47,7 @@ export function resolveAll(services: readonly Service[]): Record<string, string>
   return Object.fromEntries(services.flatMap((s) => s.hosts.map((h) => [h, '127.0.0.1'])));
 }
 
-/** Captures pino output in memory. */
+/** Captures the proxy's log lines in memory. */
 export function captureLogs(): { stream: PassThrough; text(): string } {
   const stream = new PassThrough();
   const chunks: Buffer[] = [];

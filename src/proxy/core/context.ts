@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { Logger } from 'pino';
+import type { ProxyLogger } from './logger.js';
 import type { UpstreamDispatcher } from './undici-parts.js';
 import type { AuditSink } from '../../audit/sink.js';
 import type { SandboxPolicy } from '../../policy/index.js';
@@ -27,7 +27,7 @@ export interface ProxyContext {
   deps: ProxyDeps;
   policy: SandboxPolicy;
   audit: AuditSink;
-  logger: Logger;
+  logger: ProxyLogger;
   timeouts: Required<ProxyTimeouts>;
   refusals: Refusals;
   /** the forward proxy's address checks and dials */

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { finished, pipeline, Transform, type Readable } from 'node:stream';
-import type { Logger } from 'pino';
+import type { ProxyLogger } from './logger.js';
 import type { AuditEntry, AuditSink, LlmUsage, RequestIntent, RequestOutcome } from '../../audit/sink.js';
 import { AirlockError, errorType } from '../../errors.js';
 import { errorAnswer } from './answer.js';
@@ -46,7 +46,7 @@ export interface UpstreamLeg {
 
 export interface ExchangeDeps {
   audit: AuditSink;
-  logger: Logger;
+  logger: ProxyLogger;
 }
 
 /**

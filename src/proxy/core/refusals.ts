@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { ProxyLogger } from './logger.js';
 import type { AuditSink, RequestIntent } from '../../audit/sink.js';
 import { AirlockError, errorType } from '../../errors.js';
 import type { ProxyLimits, RefusalListener } from '../types.js';
@@ -27,7 +27,7 @@ export interface Refusals {
 export interface RefusalsOptions {
   sandboxId: string;
   audit: AuditSink;
-  logger: Logger;
+  logger: ProxyLogger;
   limits?: ProxyLimits;
   /** told of each refusal that gets its own row (never of folded ones), e.g. to show it live */
   onRefusal?: RefusalListener;

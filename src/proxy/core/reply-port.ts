@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex, Readable, Writable } from 'node:stream';
-import type { Logger } from 'pino';
+import type { ProxyLogger } from './logger.js';
 import { AirlockError } from '../../errors.js';
 import { errorAnswer, rawAnswer, type ErrorAnswer } from './answer.js';
 
@@ -92,7 +92,7 @@ export const gonePort: ReplyPort = {
 };
 
 /** For a handler's promise: a bug is logged and answered 500, never left as an unhandled rejection. */
-export function failOnBug(port: ReplyPort, logger: Logger): (err: unknown) => void {
+export function failOnBug(port: ReplyPort, logger: ProxyLogger): (err: unknown) => void {
   return (err) => {
     logger.error({ err }, 'internal proxy error');
     port.fail(errorAnswer(new AirlockError('AIRLOCK_ERR_INTERNAL', 'internal proxy error')));

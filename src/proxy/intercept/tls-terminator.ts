@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger } from 'pino';
+import type { ProxyLogger } from '../core/logger.js';
 import type { ForwardTarget } from '../../policy/index.js';
 import { serverOptions } from '../core/proxy-server.js';
 import type { ProxyTimeouts } from '../types.js';
@@ -35,7 +35,7 @@ export interface TlsTerminator {
 export interface TlsTerminatorOptions {
   ca: SandboxCa;
   timeouts: Required<ProxyTimeouts>;
-  logger: Logger;
+  logger: ProxyLogger;
   /** serves one decrypted request (the tunnel's target is `targetOf(req.socket)`) */
   onRequest: (req: IncomingMessage, res: ServerResponse) => void;
   /** a request inside that Node's parser refused (the proxy's one refusal path) */
