@@ -5,11 +5,14 @@ export interface RateLimit {
   readonly perSecond: number;
 }
 
+/** A monotonic clock in ms (not `performance.now`: its first call loads perf_hooks, ~1.5 ms of a start). */
+const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
+
 /**
  * A token bucket holding up to `burst` tokens, refilled at `perSecond`; 0 means no limit.
- * `now` is a clock in ms (omitted = performance.now).
+ * `now` is a clock in ms (omitted = a monotonic one).
  */
-export function createRateLimit(perSecond: number, burst: number, now = () => performance.now()): RateLimit {
+export function createRateLimit(perSecond: number, burst: number, now = monotonicMs): RateLimit {
   let tokens = burst;
   let at = now();
   return {
