@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { startProgram } from './helpers/cli.js';
 import { leftovers } from './helpers/fake-internet.js';
 import { createFakeUpstream } from './helpers/fake-upstream.js';
 import { canarySecret } from './helpers/proxy-bench.js';
@@ -135,10 +136,16 @@ test(
       'curl -s "$ECHO_BASE_URL/hello" | wc -c',
       'curl -s -o /dev/null -w "%{http_code}\\n" "$GONE_BASE_URL/hello"',
     ].join('; ');
-    const run = await airlockAsync(['run', '--config', config, '--no-workdir', '--', 'sh', '-c', guest], {
-      AIRLOCK_HOME: home,
-      ECHO_REAL: secret,
-    });
+    // not spawnSync: the upstream in this process must keep answering
+    const { done } = startProgram(
+      BUNDLE,
+      ['run', '--config', config, '--no-workdir', '--', 'sh', '-c', guest],
+      {
+        AIRLOCK_HOME: home,
+        ECHO_REAL: secret,
+      },
+    );
+    const run = await done;
     assert.equal(run.status, 0, run.stderr);
     // the whole answer came through, and a refused connection is the proxy's 502, not a crash
     assert.deepEqual(run.stdout.trim().split('\n'), [String(body.length), '502']);
@@ -176,17 +183,6 @@ async function closedPort(): Promise<number> {
   server.close();
   await once(server, 'close');
   return port;
-}
-
-/** The executable without blocking this process (a server in the test must keep answering). */
-async function airlockAsync(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(BUNDLE, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const [status] = (await once(child, 'close')) as [number];
-  return { status, stdout, stderr };
 }
 
 test('the executable exits only once a slow reader has all of its output', async (t) => {

@@ -17,7 +17,16 @@ export function startCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], {
+  return startProgram(process.execPath, ['--import', 'tsx', BIN, ...args], env);
+}
+
+/** Starts `program` with this environment plus `env`, collecting its output (e.g. the bundled executable). */
+export function startProgram(
+  program: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(program, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
