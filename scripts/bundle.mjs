@@ -46,10 +46,10 @@ const bundledLoader = {
 
 /**
  * Packages the commands import only on demand (`await import(...)`): TLS interception's
- * certificates (and the Reflect polyfill they read), WebSockets, and undici's Agent (its pools, HTTP/1 and HTTP/2 clients and
- * parser), together ~70% of run.cjs. Each is a bundle of its own in dist/bin/, loaded at that
- * import with the code cache too, so a command's start reads, hashes and deserialises only what
- * it may need at once.
+ * certificates (and the Reflect polyfill they read), WebSockets, and undici's Agent (its pools,
+ * HTTP/1 and HTTP/2 clients and parser), together two thirds of what run.cjs would hold. Each is
+ * a bundle of its own in dist/bin/, loaded at that import with the code cache too, so a
+ * command's start reads, hashes and deserialises only what it may need at once.
  */
 const lazyParts = {
   '@peculiar/x509': 'lazy-x509',
@@ -69,8 +69,9 @@ const codeCache = new URL('../src/cli/code-cache.ts', import.meta.url).pathname;
  * src/proxy/core/undici-parts.ts imports, and what they import) must stay one copy when the
  * Agent comes: undici marks its objects with symbols of its own module and checks its own error
  * classes. So the command's loader of lazy-undici publishes a getter for each of them
- * (UNDICI_SHARED), and lazy-undici takes those in place of its own copies. `shared` is filled
- * by a first build of the commands (their undici modules, read from esbuild's metafile).
+ * (UNDICI_SHARED), and lazy-undici takes those in place of its own copies. `sharedUndici` is
+ * filled by a first build of the commands: the undici modules any of them holds (from esbuild's
+ * metafile), so each command publishes, and holds, all that lazy-undici takes.
  */
 const UNDICI_SHARED = "Symbol.for('airlock.undici-modules')";
 const isUndici = (path) => /(^|\/)node_modules\/undici\/.*\.js$/.test(path);
