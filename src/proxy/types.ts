@@ -5,7 +5,9 @@ import type { SandboxPolicy } from '../policy/index.js';
 import type { BudgetLedger } from '../budget/index.js';
 import type { AirlockError } from '../errors.js';
 import type { SandboxCa } from './intercept/sandbox-ca.js';
-import type { LogLevelName } from './core/logger.js';
+import type { ProxyLoggerOptions } from './core/logger.js';
+
+export type { ProxyLoggerOptions };
 
 /** A granted credential: the real value (memory only) and the guest's stand-in for it. */
 export interface ServiceCredential {
@@ -66,13 +68,6 @@ export interface EgressOptions {
   dial?: (ip: string, port: number) => Promise<Socket>;
   /** the host's own addresses (tests; omitted = every interface address, read at each check) */
   localAddresses?: () => string[];
-}
-
-export interface ProxyLoggerOptions {
-  /** log level, as AIRLOCK_LOG_LEVEL names it (omitted = 'info') */
-  level?: LogLevelName;
-  /** where log lines go (omitted = stdout) */
-  stream?: NodeJS.WritableStream;
 }
 
 /** Which allowed CONNECTs the proxy terminates with the sandbox CA's leaves. */

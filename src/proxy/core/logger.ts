@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import type { ProxyLoggerOptions } from '../types.js';
 
 /** Headers that carry credentials or sessions; redacted wherever a request or response object is logged. */
 const SENSITIVE_HEADERS = new Set([
@@ -15,6 +14,13 @@ const SENSITIVE_HEADERS = new Set([
 /** pino's level numbers: a line keeps pino's format, so tools that read pino's lines read these. */
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
 export type LogLevelName = keyof typeof LEVELS;
+
+export interface ProxyLoggerOptions {
+  /** log level, as AIRLOCK_LOG_LEVEL names it (omitted = 'info') */
+  level?: LogLevelName;
+  /** where log lines go (omitted = stdout) */
+  stream?: NodeJS.WritableStream;
+}
 
 /** What the proxy logs through: one JSON line per call, `fields` first, then `msg`. */
 export interface ProxyLogger {
