@@ -178,8 +178,10 @@ export function targetRows(r: Omit<BenchResults, 'targets'>): TargetRow[] {
       holds: s.createTeardownMs <= 50 && s.createTeardownProcesses <= 10,
     });
   }
-  timed('`airlock run -- true` wall', 'median ≤ 250 ms', s.runTrueMs, 250);
-  timed('`airlock --help` wall', 'median ≤ 150 ms', s.helpMs, 150, s.nodeMs === undefined ? '' : ` (\`node -e 0\`: ${fmtMs(s.nodeMs)})`); // prettier-ignore
+  // Node's own start beside both: this VM's speed moves every figure of a start together
+  const nodeStart = s.nodeMs === undefined ? '' : ` (\`node -e 0\`: ${fmtMs(s.nodeMs)})`;
+  timed('`airlock run -- true` wall', 'median ≤ 250 ms', s.runTrueMs, 250, nodeStart);
+  timed('`airlock --help` wall', 'median ≤ 150 ms', s.helpMs, 150, nodeStart);
   const perPacketFigure = '1 vs 1,000 sandboxes, per-packet';
   const perPacketTarget = 'within 5 % (today: flat — keep it)';
   const p = r.perPacket;
