@@ -61,3 +61,10 @@ test('fields that cannot be serialised still give a line with the message', () =
   assert.equal(line!.msg, 'circular');
   assert.equal(line!.logError, 'fields could not be serialised');
 });
+
+test('an unknown level is refused, naming it', () => {
+  assert.throws(
+    () => createProxyLogger({ level: 'verbose' as LogLevelName }),
+    (e: Error & { code?: string }) => e.code === 'AIRLOCK_ERR_CONFIG' && /"verbose"/.test(e.message),
+  );
+});

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { AirlockError } from '../../errors.js';
 
 /** Headers that carry credentials or sessions; redacted wherever a request or response object is logged. */
 const SENSITIVE_HEADERS = new Set([
@@ -38,7 +39,18 @@ export interface ProxyLogger {
  * (pino did this before; its ~90 KB were a tenth of every `airlock run`'s start-up bundle.)
  */
 export function createProxyLogger(options: ProxyLoggerOptions = {}): ProxyLogger {
-  const threshold = LEVELS[options.level ?? 'info'];
+  const level = options.level ?? 'info';
+  // a library caller's typo must not log everything (or nothing) without a word, as pino refused it too
+  if (!Object.hasOwn(LEVELS, level)) {
+    throw new AirlockError(
+      'AIRLOCK_ERR_CONFIG',
+      `unknown log level ${JSON.stringify(String(level).slice(0, 40))}`,
+      {
+        hint: `use one of: ${Object.keys(LEVELS).join(', ')}`,
+      },
+    );
+  }
+  const threshold = LEVELS[level];
   const stream = options.stream ?? process.stdout;
   const prefix = `"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
   const write = (level: number, fields: object, msg: string | undefined) => {
