@@ -1,5 +1,6 @@
 import { AirlockError } from '../errors.js';
 import { loadLibrary, withSignalsHeld, type CFunction } from './libc.js';
+import { withLowDescriptor } from './low-descriptors.js';
 import { inNetns } from './netns.js';
 
 /**
@@ -46,7 +47,8 @@ interface NftResult {
 /** Runs nft commands (a ruleset file's text) in this thread's namespace, as `nft [flags] -f -` would. */
 function run(commands: string, flags: readonly OutputFlag[]): NftResult {
   const f = nftables();
-  const ctx: unknown = f.ctxNew(0);
+  // the context opens its netlink socket, which libnftables select()s on
+  const ctx: unknown = withLowDescriptor('nft', () => f.ctxNew(0));
   if (ctx === null) throw new AirlockError('AIRLOCK_ERR_NFT_APPLY', 'nft: cannot make a libnftables context');
   try {
     f.setFlags(
