@@ -30,12 +30,14 @@ function refill(): void {
 refill();
 
 /**
- * Runs `open`, a call that makes a descriptor something will select() on, with the held low
- * descriptors let go just before, so what it opens lands below FD_SETSIZE however many the
- * process holds; they are held again afterwards. Throws AIRLOCK_ERR_NET_SETUP rather than let
- * the process abort when none is free (every low one was taken before this module loaded).
+ * Runs `use`, which opens a descriptor something will select() on and closes it again, with
+ * the held low descriptors let go just before, so what it opens lands below FD_SETSIZE however
+ * many the process holds. They are taken back afterwards, the one `use` held among them: a
+ * descriptor freed later would go to whatever the process opens next. Throws
+ * AIRLOCK_ERR_NET_SETUP rather than let the process abort when none is free (every low one
+ * was taken before this module loaded).
  */
-export function withLowDescriptor<T>(what: string, open: () => T): T {
+export function withLowDescriptor<T>(what: string, use: () => T): T {
   refill();
   if (reserve.length === 0) {
     throw new AirlockError(
@@ -46,7 +48,7 @@ export function withLowDescriptor<T>(what: string, open: () => T): T {
   for (const fd of reserve) closeSync(fd);
   reserve = [];
   try {
-    return open();
+    return use();
   } finally {
     refill();
   }

@@ -46,26 +46,30 @@ interface NftResult {
 
 /** Runs nft commands (a ruleset file's text) in this thread's namespace, as `nft [flags] -f -` would. */
 function run(commands: string, flags: readonly OutputFlag[]): NftResult {
-  const f = nftables();
-  // the context opens its netlink socket, which libnftables select()s on
-  const ctx: unknown = withLowDescriptor('nft', () => f.ctxNew(0));
-  if (ctx === null) throw new AirlockError('AIRLOCK_ERR_NFT_APPLY', 'nft: cannot make a libnftables context');
-  try {
-    f.setFlags(
-      ctx,
-      flags.reduce((all, flag) => all | OUTPUT_FLAGS[flag], 0),
-    );
-    f.bufferOutput(ctx);
-    f.bufferError(ctx);
-    const rc = Number(withSignalsHeld(() => f.run(ctx, commands)));
-    return {
-      ok: rc === 0,
-      output: (f.output(ctx) as string | null) ?? '',
-      error: ((f.error(ctx) as string | null) ?? '').trim(),
-    };
-  } finally {
-    f.ctxFree(ctx);
-  }
+  // the context's netlink socket, which libnftables select()s on, lives from ctxNew to ctxFree:
+  // its low descriptor must be free again before the reserve is taken back
+  return withLowDescriptor('nft', () => {
+    const f = nftables();
+    const ctx: unknown = f.ctxNew(0);
+    if (ctx === null)
+      throw new AirlockError('AIRLOCK_ERR_NFT_APPLY', 'nft: cannot make a libnftables context');
+    try {
+      f.setFlags(
+        ctx,
+        flags.reduce((all, flag) => all | OUTPUT_FLAGS[flag], 0),
+      );
+      f.bufferOutput(ctx);
+      f.bufferError(ctx);
+      const rc = Number(withSignalsHeld(() => f.run(ctx, commands)));
+      return {
+        ok: rc === 0,
+        output: (f.output(ctx) as string | null) ?? '',
+        error: ((f.error(ctx) as string | null) ?? '').trim(),
+      };
+    } finally {
+      f.ctxFree(ctx);
+    }
+  });
 }
 
 function runIn(netns: string | undefined, commands: string, flags: readonly OutputFlag[]): NftResult {
