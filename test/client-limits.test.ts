@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import { startBench } from './helpers/proxy-bench.js';
@@ -30,4 +31,37 @@ test('a slowloris client that never finishes its headers is disconnected', async
   assert.ok(Date.now() - began < 5_000, 'closed within a few check intervals');
   assert.match(closed, /^HTTP\/1\.1 408/);
   assert.equal(bench.upstream.requests.length, 0);
+});
+
+/** A connection to the proxy; `answer` resolves with the first response bytes to a request, or '' once it closes without any. */
+async function guestConnection(port: number) {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.on('error', () => {});
+  const answer = () =>
+    new Promise<string>((resolve) => {
+      socket.once('data', (c: Buffer) => resolve(c.toString()));
+      socket.once('close', () => resolve(''));
+      socket.write('GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n');
+    });
+  return { socket, answer };
+}
+
+test('a guest holding limits.connections has a further connection closed at once, and another once one ends', async (t) => {
+  // each connection is a descriptor of the engine that serves every sandbox
+  const bench = await startBench(t, { services: ['openai'], deps: { limits: { connections: 3 } } });
+  const port = bench.proxy.address.port;
+  const held = await Promise.all([1, 2, 3].map(() => guestConnection(port)));
+  for (const c of held)
+    assert.match(await c.answer(), /^HTTP\/1\.1 404/, 'control: the first three are served');
+  const extra = await guestConnection(port);
+  assert.equal(await extra.answer(), '', 'the fourth is closed without an answer');
+  held[0]!.socket.destroy();
+  let answered = '';
+  for (let i = 0; i < 50 && answered === ''; i++) {
+    answered = await (await guestConnection(port)).answer();
+    if (answered === '') await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.match(answered, /^HTTP\/1\.1 404/, 'once one ended, a new one is served');
+  for (const c of held) c.socket.destroy();
 });

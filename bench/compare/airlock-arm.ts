@@ -17,7 +17,7 @@ import { parseWrk, WRK_SCRIPT, wrkArgs, type WrkOptions, type WrkRun } from './w
 export const KEY_VAR = 'X_API_KEY';
 export const BASE_URL_VAR = 'X_BASE_URL';
 
-/** The config of a bench engine: the bench service, pinned to the loopback upstream, no rate limit. */
+/** The config of a bench engine: the bench service, pinned to the loopback upstream, no rate or connection limit. */
 export function benchConfig(up: UpstreamTarget, pool: string, synchronous: 'FULL' | 'NORMAL'): unknown {
   return {
     pool,
@@ -32,7 +32,7 @@ export function benchConfig(up: UpstreamTarget, pool: string, synchronous: 'FULL
     ],
     resolve: { [up.host]: '127.0.0.1' },
     upstreamCa: [up.caFile],
-    limits: { requestsPerSecond: 0 },
+    limits: { requestsPerSecond: 0, connections: 0 },
     audit: { synchronous },
   };
 }

@@ -287,6 +287,11 @@ export const ConfigSchema = z
         refusalBurst: rate()
           .optional()
           .describe('refusals recorded one row each at once above that rate (omitted = 100)'),
+        connections: rate()
+          .optional()
+          .describe(
+            'connections one sandbox may hold open to its proxy at once, tunnels and WebSockets included; past it a new one is closed at once (omitted = 1024; 0 = no limit)',
+          ),
       }),
     )
       .default({ pids: DEFAULT_PIDS, graceSeconds: DEFAULT_GRACE_SECONDS })

@@ -8,7 +8,7 @@ import { createProxyServer } from './core/proxy-server.js';
 import { splitTarget } from './core/query.js';
 import { createRefusals } from './core/refusals.js';
 import { failOnBug, gonePort, httpPort, socketPort } from './core/reply-port.js';
-import { DEFAULT_TIMEOUTS, withDefaults } from './core/defaults.js';
+import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, withDefaults } from './core/defaults.js';
 import { createAbsoluteFormHandler } from './forward/absolute-form.js';
 import { createConnectHandler } from './forward/connect.js';
 import { createEgressGuard } from './forward/egress-guard.js';
@@ -168,12 +168,19 @@ export function buildProxy(deps: ProxyDeps): ProxyApp {
     refusals.refuse(port, error, query ? { ...refused, query } : refused);
   }
 
+  const { connections } = withDefaults(DEFAULT_LIMITS, deps.limits);
   const server = createProxyServer({
     timeouts,
     reverse: serveOriginForm,
     forward: createAbsoluteFormHandler(ctx),
     connect: createConnectHandler(ctx),
     upgrade: serveUpgrade,
+    connections,
+    onFirstDrop: () =>
+      logger.warn(
+        { sandboxId: deps.sandboxId, connections },
+        'the guest holds limits.connections open to its proxy; further connections are closed as they come',
+      ),
   });
   server.on('clientError', createClientErrorHandler(refusals));
   // tunnels and upgraded sockets leave the server's own connection tracking: closing a sandbox must end them too

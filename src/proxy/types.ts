@@ -50,6 +50,12 @@ export interface ProxyLimits {
   refusalsPerSecond?: number;
   /** refusals recorded one row each at once above the rate (omitted = 100) */
   refusalBurst?: number;
+  /**
+   * connections the guest may hold open to its proxy at once, tunnels and WebSockets included;
+   * past it a new one is closed as soon as it is accepted (omitted = 1024): each holds a file
+   * descriptor of the engine that serves every sandbox
+   */
+  connections?: number;
 }
 
 /**

@@ -19,6 +19,7 @@ export const DEFAULT_LIMITS: Required<ProxyLimits> = {
   requestBurst: 1000,
   refusalsPerSecond: 10,
   refusalBurst: 100,
+  connections: 1024,
 };
 
 /** Fills in what `given` leaves out (or leaves undefined) from a component's defaults. */

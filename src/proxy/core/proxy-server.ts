@@ -20,6 +20,10 @@ export interface ProxyServerOptions {
   connect: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** requests with `Connection: upgrade` (WebSocket handshakes) */
   upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** connections held at once, tunnels and upgraded sockets included (0 = no limit) */
+  connections: number;
+  /** the first time a connection was closed for being one too many */
+  onFirstDrop: () => void;
 }
 
 /** The guest-facing server's limits: header and whole-request deadlines, header size (also inside intercepted tunnels). */
@@ -35,8 +39,9 @@ export function serverOptions(timeouts: Required<ProxyTimeouts>): ServerOptions 
 
 /**
  * The listener's HTTP server: slowloris-proof (headers and whole-request deadlines, checked
- * often enough to matter), a header-size limit, and the split between the reverse route and
- * the forward proxy by request-target form.
+ * often enough to matter), a header-size limit, a cap on the connections held at once (each is
+ * a descriptor of the engine: Node closes one past it as soon as it is accepted), and the
+ * split between the reverse route and the forward proxy by request-target form.
  */
 export function createProxyServer(options: ProxyServerOptions): Server {
   const { timeouts } = options;
@@ -48,5 +53,9 @@ export function createProxyServer(options: ProxyServerOptions): Server {
   server.keepAliveTimeout = 65_000;
   server.on('connect', options.connect);
   server.on('upgrade', options.upgrade);
+  if (options.connections > 0) {
+    server.maxConnections = options.connections;
+    server.once('drop', options.onFirstDrop);
+  }
   return server;
 }
