@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createCgroup, detectCgroupFs, listSandboxCgroups } from '../src/sandbox/cgroup.js';
+import { createCgroup, detectCgroupFs, hostCgroupFs, listSandboxCgroups } from '../src/sandbox/cgroup.js';
 import { AirlockError } from '../src/errors.js';
 import { tempDir } from './helpers/temp-dir.js';
 
@@ -32,6 +32,12 @@ test('the cgroup layout is read from mountinfo: v2, v1, and hybrid as v1', () =>
       ),
     (e: unknown) => e instanceof AirlockError && e.code === 'AIRLOCK_ERR_CGROUP',
   );
+});
+
+test("the host's layout is read once: each sandbox's cgroup keeps no copy of mountinfo", () => {
+  // its paths are slices of the ~10 KB text, which a layout read per sandbox kept alive each time
+  assert.equal(hostCgroupFs(), hostCgroupFs());
+  assert.deepEqual(hostCgroupFs(), detectCgroupFs(), 'control: the same layout');
 });
 
 // cgroup v2 with controllers cannot be mounted on this v1 machine: its file protocol is checked

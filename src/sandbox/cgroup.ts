@@ -42,6 +42,17 @@ export function detectCgroupFs(mountinfo = readFileSync('/proc/self/mountinfo', 
   return { version: 1, memory, pids, cpu: v1('cpu'), freezer: v1('freezer') };
 }
 
+let hostFs: CgroupFs | undefined;
+
+/**
+ * This host's cgroup file systems, read once per process: its mounts do not move while airlock
+ * runs, and what detectCgroupFs returns holds slices of the ~10 KB mountinfo text, which each
+ * sandbox's cgroup would otherwise keep a copy of.
+ */
+export function hostCgroupFs(): CgroupFs {
+  return (hostFs ??= detectCgroupFs());
+}
+
 /** What the kernel counted for a sandbox: processes killed for memory, forks refused. */
 export interface CgroupEvents {
   oomKills: number;
@@ -63,7 +74,7 @@ export interface SandboxCgroup {
 const CPU_PERIOD_US = 100_000;
 
 /** Makes the sandbox's cgroup and writes its limits; on failure removes what it made. */
-export function createCgroup(id: string, limits: Limits, fs: CgroupFs = detectCgroupFs()): SandboxCgroup {
+export function createCgroup(id: string, limits: Limits, fs: CgroupFs = hostCgroupFs()): SandboxCgroup {
   const cgroup = openCgroup(id, fs);
   const write = (dir: string, file: string, value: string) => {
     try {
@@ -124,7 +135,7 @@ export function createCgroup(id: string, limits: Limits, fs: CgroupFs = detectCg
 }
 
 /** A handle on an existing (or half-made) sandbox cgroup, for teardown and gc. */
-export function openCgroup(id: string, fs: CgroupFs = detectCgroupFs()): SandboxCgroup {
+export function openCgroup(id: string, fs: CgroupFs = hostCgroupFs()): SandboxCgroup {
   const dirs = fs.version === 2 ? [join(fs.root, CGROUP_PREFIX + id)] : v1Dirs(id, fs);
   const pids = () => [...new Set(dirs.flatMap((dir) => readPids(dir)))];
   const kill = async () => {
@@ -189,7 +200,7 @@ function isInside(pid: number, id: string, hierarchies: number): boolean {
 }
 
 /** The ids of every sandbox cgroup on the host (for gc). */
-export function listSandboxCgroups(fs: CgroupFs = detectCgroupFs()): string[] {
+export function listSandboxCgroups(fs: CgroupFs = hostCgroupFs()): string[] {
   const root = fs.version === 2 ? fs.root : fs.memory;
   const v1Extra = fs.version === 1 ? [fs.pids, fs.cpu, fs.freezer] : [];
   const ids = new Set<string>();

@@ -92,7 +92,7 @@ export function startGuest(
   stdio: NonNullable<GuestCommandOptions['stdio']>,
   cgroup: SandboxCgroup,
   arch: SeccompArch,
-  files: readonly string[] = [],
+  files: readonly (readonly string[])[] = [],
 ): GuestProcess {
   const std = typeof stdio === 'string' ? [stdio, stdio, stdio] : stdio;
   const piped = (kind: GuestStdio, direction: ChildDescriptor): ChildDescriptor =>
@@ -116,7 +116,11 @@ export function startGuest(
   const { pid, pipes } = program;
   const writable = (fd: number) => (pipes[fd] as Writable).on('error', () => undefined);
   // the view's data files, in the order of their descriptors from FIRST_FILE_FD
-  files.forEach((content, i) => writable(FIRST_FILE_FD + i).end(content));
+  files.forEach((parts, i) => {
+    const pipe = writable(FIRST_FILE_FD + i);
+    for (const part of parts) pipe.write(part);
+    pipe.end();
+  });
   writable(SECCOMP_FD).end(guestFilterBytes(arch));
   const blockFd = writable(BLOCK_FD);
   let initPid: number | undefined;

@@ -89,7 +89,8 @@ export class Sandbox {
   #mounts: readonly Mount[];
   #hidden: readonly string[];
   /** read-only files every guest's view gets, by path (e.g. the trust bundle), content in memory */
-  #files = new Map<string, string>();
+  /** the view's data files, each as its parts (a part may be shared by every sandbox: not copied) */
+  #files = new Map<string, readonly string[]>();
 
   private constructor(
     record: SandboxRecord,
@@ -113,7 +114,7 @@ export class Sandbox {
     this.#env = { ...options.env };
     this.#invokingEnv = options.invokingEnv ?? process.env;
     const resolvConf = guestResolvConfPath();
-    if (resolvConf !== null) this.#files.set(resolvConf, GUEST_RESOLV_CONF);
+    if (resolvConf !== null) this.#files.set(resolvConf, [GUEST_RESOLV_CONF]);
   }
 
   get id(): string {
@@ -202,8 +203,8 @@ export class Sandbox {
     Object.assign(this.#env, vars);
   }
 
-  /** Adds read-only files (absolute paths under /run) to the view of guests started from now on. */
-  setGuestFiles(files: Record<string, string>): void {
+  /** Adds read-only files (absolute paths under /run, each as the parts its content is written from) to the view of guests started from now on. */
+  setGuestFiles(files: Record<string, readonly string[]>): void {
     for (const [path, content] of Object.entries(files)) this.#files.set(path, content);
   }
 
