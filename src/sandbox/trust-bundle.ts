@@ -6,19 +6,20 @@ export const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 /** the system bundle last read: one copy (~220 KB) for every sandbox, read again once the file changed */
 let cached: { path: string; stamp: string; text: string } | undefined;
+/** Node's built-in roots as one text, made once, for a system without a bundle */
+let nodeRoots: string | undefined;
 
 /** The system bundle's text, ending in a newline (Node's built-in roots where the system has none). */
 function systemRoots(path: string): string {
-  let stamp: string;
   try {
     const s = statSync(path);
-    stamp = `${s.ino}:${s.size}:${s.mtimeMs}`;
+    const stamp = `${s.ino}:${s.size}:${s.mtimeMs}`;
     if (cached?.path === path && cached.stamp === stamp) return cached.text;
     const text = readFileSync(path, 'utf8');
     cached = { path, stamp, text: text.endsWith('\n') ? text : `${text}\n` };
     return cached.text;
   } catch {
-    return `${process.getBuiltinModule('node:tls').rootCertificates.join('\n')}\n`;
+    return (nodeRoots ??= `${process.getBuiltinModule('node:tls').rootCertificates.join('\n')}\n`);
   }
 }
 
