@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, isIP, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { test } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import { startProxy } from '../src/proxy/index.js';
 import { createFakeAudit } from './helpers/fake-audit.js';
 import { createFakeInternet } from './helpers/fake-internet.js';
@@ -93,6 +94,8 @@ test(
       tunnel.socket.destroy();
       assert.equal(tunnel.status, 200, `CONNECT ${allowed}:443: ${tunnel.head}`);
     }
+    // the listener reports each connection from its own process: wait for the second report
+    for (let i = 0; i < 100 && internet.hits().listener < 2; i++) await setTimeout(20);
     const { listener, detail } = internet.hits();
     assert.equal(listener, 2, `the fake internet saw both tunnels: ${JSON.stringify(detail)}`);
   },
