@@ -126,6 +126,11 @@ export const ERRORS = {
     status: 429,
     meaning: 'the sandbox sent more requests, or more refused requests, per second than its limit',
   },
+  AIRLOCK_ERR_TOO_MANY_CONNECTIONS: {
+    status: 429,
+    meaning:
+      'the sandbox opened a connection to its proxy while it held as many as it may (limits.connections)',
+  },
   AIRLOCK_ERR_BUDGET_EXHAUSTED: {
     status: 429,
     meaning:

@@ -56,6 +56,14 @@ test('a guest holding limits.connections has a further connection closed at once
     assert.match(await c.answer(), /^HTTP\/1\.1 404/, 'control: the first three are served');
   const extra = await guestConnection(port);
   assert.equal(await extra.answer(), '', 'the fourth is closed without an answer');
+  const denials = () => bench.audit.denials.filter((d) => d.method === '-');
+  for (let i = 0; i < 50 && denials().length === 0; i++)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(
+    denials().map((d) => [d.status, d.reason]),
+    [[429, 'airlock_too_many_connections']],
+    'and on record as a refusal',
+  );
   held[0]!.socket.destroy();
   let answered = '';
   for (let i = 0; i < 50 && answered === ''; i++) {

@@ -16,6 +16,7 @@ const WORDS: Record<AnswerCode, string> = {
   AIRLOCK_ERR_FORBIDDEN_ADDRESS: 'internal address',
   AIRLOCK_ERR_WRONG_CREDENTIAL: 'a credential other than the placeholder',
   AIRLOCK_ERR_RATE_LIMITED: 'over the rate limit',
+  AIRLOCK_ERR_TOO_MANY_CONNECTIONS: 'connection over limits.connections, closed',
   AIRLOCK_ERR_BUDGET_EXHAUSTED: 'over a token, cost or request budget',
   AIRLOCK_ERR_AUDIT_WRITE: 'audit row not written, not forwarded',
   AIRLOCK_ERR_UPSTREAM: 'upstream unreachable or unusable',

@@ -176,10 +176,15 @@ export function buildProxy(deps: ProxyDeps): ProxyApp {
     connect: createConnectHandler(ctx),
     upgrade: serveUpgrade,
     connections,
-    onFirstDrop: () =>
-      logger.warn(
-        { sandboxId: deps.sandboxId, connections },
-        'the guest holds limits.connections open to its proxy; further connections are closed as they come',
+    // on record like any refusal (a row each, folded past the refusal rate); nothing to answer
+    onDrop: () =>
+      refusals.refuse(
+        gonePort,
+        new AirlockError(
+          'AIRLOCK_ERR_TOO_MANY_CONNECTIONS',
+          `the guest already holds ${connections} connections to its proxy (limits.connections); a new one was closed`,
+        ),
+        { method: '-', host: '', path: '', startedAt: Date.now() },
       ),
   });
   server.on('clientError', createClientErrorHandler(refusals));

@@ -22,8 +22,8 @@ export interface ProxyServerOptions {
   upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** connections held at once, tunnels and upgraded sockets included (0 = no limit) */
   connections: number;
-  /** the first time a connection was closed for being one too many */
-  onFirstDrop: () => void;
+  /** a connection was closed for being one too many */
+  onDrop: () => void;
 }
 
 /** The guest-facing server's limits: header and whole-request deadlines, header size (also inside intercepted tunnels). */
@@ -55,7 +55,7 @@ export function createProxyServer(options: ProxyServerOptions): Server {
   server.on('upgrade', options.upgrade);
   if (options.connections > 0) {
     server.maxConnections = options.connections;
-    server.once('drop', options.onFirstDrop);
+    server.on('drop', options.onDrop);
   }
   return server;
 }
