@@ -37,12 +37,12 @@ refill();
  * AIRLOCK_ERR_NET_SETUP rather than let the process abort when none is free (every low one
  * was taken before this module loaded).
  */
-export function withLowDescriptor<T>(what: string, use: () => T): T {
+export function withLowDescriptor<T>(use: () => T): T {
   refill();
   if (reserve.length === 0) {
     throw new AirlockError(
       'AIRLOCK_ERR_NET_SETUP',
-      `${what}: every file descriptor below ${FD_SETSIZE} is in use, and nftables can wait on no other`,
+      `nft: every file descriptor below ${FD_SETSIZE} is in use, and nftables can wait on no other`,
     );
   }
   for (const fd of reserve) closeSync(fd);

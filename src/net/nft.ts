@@ -48,7 +48,7 @@ interface NftResult {
 function run(commands: string, flags: readonly OutputFlag[]): NftResult {
   // the context's netlink socket, which libnftables select()s on, lives from ctxNew to ctxFree:
   // its low descriptor must be free again before the reserve is taken back
-  return withLowDescriptor('nft', () => {
+  return withLowDescriptor(() => {
     const f = nftables();
     const ctx: unknown = f.ctxNew(0);
     if (ctx === null)

@@ -88,8 +88,7 @@ export class Sandbox {
   #arch: SeccompArch;
   #mounts: readonly Mount[];
   #hidden: readonly string[];
-  /** read-only files every guest's view gets, by path (e.g. the trust bundle), content in memory */
-  /** the view's data files, each as its parts (a part may be shared by every sandbox: not copied) */
+  /** read-only files every guest's view gets, by path (e.g. the trust bundle), each as its parts in memory (a part may be shared by every sandbox: not copied) */
   #files = new Map<string, readonly string[]>();
 
   private constructor(
